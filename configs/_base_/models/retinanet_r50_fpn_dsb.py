@@ -1,0 +1,8 @@
+# RetinaNet-R50-FPN for one class (nucleus), five pyramid levels with nine
+# default anchors each, as in the paper. DSB images hold up to several
+# hundred nuclei: keep more detections than mmdet's default 100.
+_base_ = 'mmdet::_base_/models/retinanet_r50_fpn.py'
+
+model = dict(
+    bbox_head=dict(num_classes=1),
+    test_cfg=dict(nms_pre=2000, max_per_img=1000))

@@ -1,0 +1,25 @@
+# SSMD around the DSB RetinaNet: student + EMA teacher, adaptive consistency
+# cost at every anchor of the five levels, cutout 5 x 70 px on both views.
+_base_ = './retinanet_r50_fpn_dsb.py'
+
+detector = _base_.model
+model = dict(
+    _delete_=True,
+    type='SSMD',
+    detector=detector,
+    consistency_loss=dict(
+        type='AdaptiveConsistencyLoss',
+        adaptive=True,
+        components=('c', 'x', 'y', 'w', 'h'),
+        levels=None),
+    data_preprocessor=dict(
+        type='MultiBranchDataPreprocessor',
+        data_preprocessor=detector.data_preprocessor),
+    semi_train_cfg=dict(
+        freeze_teacher=True,
+        cutout_holes=5,
+        cutout_size=70,
+        consistency_schedule='ssmd',
+        consistency_weight=1.0,
+        sup_weight=1.0),
+    semi_test_cfg=dict(predict_on='student'))

@@ -1,0 +1,3 @@
+from .boxes_from_masks import RecomputeBoxesFromMasks
+
+__all__ = ['RecomputeBoxesFromMasks']

@@ -1,0 +1,3 @@
+from .dense_cocoeval import DenseCOCOeval
+
+__all__ = ['DenseCOCOeval']

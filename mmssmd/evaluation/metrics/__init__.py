@@ -1,0 +1,3 @@
+from .dense_coco_metric import DenseCocoMetric
+
+__all__ = ['DenseCocoMetric']

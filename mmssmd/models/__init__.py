@@ -1,0 +1,3 @@
+from .detectors import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

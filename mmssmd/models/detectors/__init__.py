@@ -1,0 +1,3 @@
+from .ssmd import SSMD
+
+__all__ = ['SSMD']

@@ -1,0 +1,31 @@
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_tool(rel_path: str) -> ModuleType:
+    """Import a script under ``tools/`` as a module (they are not a package).
+
+    Args:
+        rel_path (str): Path relative to ``tools/``.
+
+    Returns:
+        ModuleType: The loaded module.
+    """
+    path = REPO_ROOT / 'tools' / rel_path
+    name = 'tool_' + path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT

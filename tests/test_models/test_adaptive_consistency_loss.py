@@ -1,0 +1,126 @@
+"""AdaptiveConsistencyLoss against hand computations (Eqs. 4-5, CSD)."""
+import math
+
+import pytest
+import torch
+
+from mmssmd.models.losses import AdaptiveConsistencyLoss
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def kl(pt, ps):
+    return pt * math.log(pt / ps) + (1 - pt) * math.log((1 - pt) / (1 - ps))
+
+
+Z_S = [0.0, 2.0, -1.0]
+Z_T = [1.0, -1.0, -1.0]
+D_S = [[0.1, 0.2, 0.3, 0.4], [0.0, 0.0, 0.0, 0.0], [1.0, -1.0, 0.5, 0.0]]
+D_T = [[0.0, 0.2, 0.1, 0.4], [0.5, 0.5, 0.0, 0.0], [1.0, -1.0, 0.5, 0.0]]
+
+
+def tensors():
+    z_s = torch.tensor(Z_S).view(-1, 1).requires_grad_()
+    d_s = torch.tensor(D_S).requires_grad_()
+    return z_s, torch.tensor(Z_T).view(-1, 1), d_s, torch.tensor(D_T)
+
+
+def hand_adaptive(components='cxywh'):
+    cls_terms, box_terms = [], []
+    for zs, zt, ds, dt in zip(Z_S, Z_T, D_S, D_T):
+        ps, pt = sigmoid(zs), sigmoid(zt)
+        w = ((1 - (1 - ps))**2 + (1 - (1 - pt))**2) / 2  # 1 - p[bg] = p[fg]
+        cls_terms.append(w * kl(pt, ps) if 'c' in components else 0.)
+        box_terms.append(w * sum((ds[k] - dt[k])**2
+                                 for k, name in enumerate('xywh')
+                                 if name in components))
+    n = len(Z_S)
+    return sum(cls_terms) / n, sum(box_terms) / n
+
+
+def test_adaptive_cost_matches_hand_computation():
+    z_s, z_t, d_s, d_t = tensors()
+    out = AdaptiveConsistencyLoss()([z_s], [z_t], [d_s], [d_t])
+    cls, box = hand_adaptive()
+    assert out['loss_consistency_cls'].item() == pytest.approx(cls, rel=1e-5)
+    assert out['loss_consistency_box'].item() == pytest.approx(box, rel=1e-5)
+    w = [(sigmoid(a)**2 + sigmoid(b)**2) / 2 for a, b in zip(Z_S, Z_T)]
+    assert out['consistency_anchor_weight'].item() == pytest.approx(
+        sum(w) / 3, rel=1e-5)
+
+
+def test_gradient_of_kl_is_weighted_sigmoid_difference():
+    """W is a weight (detached): d/dz_s of W*KL(p_t||p_s) = W (p_s - p_t)."""
+    z_s, z_t, d_s, d_t = tensors()
+    out = AdaptiveConsistencyLoss(components=('c', ))([z_s], [z_t], [d_s],
+                                                      [d_t])
+    out['loss_consistency_cls'].backward()
+    for i, (zs, zt) in enumerate(zip(Z_S, Z_T)):
+        ps, pt = sigmoid(zs), sigmoid(zt)
+        w = (ps**2 + pt**2) / 2
+        assert z_s.grad[i, 0].item() == pytest.approx(w * (ps - pt) / 3,
+                                                      rel=1e-5, abs=1e-8)
+    assert d_s.grad is None
+
+
+@pytest.mark.parametrize('components', ['c', 'x', 'yh', 'xywh'])
+def test_component_selection(components):
+    z_s, z_t, d_s, d_t = tensors()
+    out = AdaptiveConsistencyLoss(components=tuple(components))([z_s], [z_t],
+                                                                [d_s], [d_t])
+    cls, box = hand_adaptive(components)
+    assert out['loss_consistency_cls'].item() == pytest.approx(cls, abs=1e-7)
+    assert out['loss_consistency_box'].item() == pytest.approx(box, abs=1e-7)
+
+
+def test_zero_when_teacher_equals_student():
+    z_s, _, d_s, _ = tensors()
+    out = AdaptiveConsistencyLoss()([z_s], [z_s.detach()], [d_s],
+                                    [d_s.detach()])
+    assert out['loss_consistency_cls'].item() == pytest.approx(0, abs=1e-7)
+    assert out['loss_consistency_box'].item() == 0
+
+
+def test_levels_weigh_one_each_and_can_be_selected():
+    z_s, z_t, d_s, d_t = tensors()
+    cls, box = hand_adaptive()
+    two = AdaptiveConsistencyLoss()([z_s, z_s], [z_t, z_t], [d_s, d_s],
+                                    [d_t, d_t])
+    assert two['loss_consistency_cls'].item() == pytest.approx(2 * cls,
+                                                               rel=1e-5)
+    # level 1 holds garbage that must not count when only level 0 is used
+    garbage = torch.full_like(z_t, 9.)
+    one = AdaptiveConsistencyLoss(levels=(0, ))([z_s, z_s], [z_t, garbage],
+                                                [d_s, d_s], [d_t, d_t + 5])
+    assert one['loss_consistency_cls'].item() == pytest.approx(cls, rel=1e-5)
+    assert one['loss_consistency_box'].item() == pytest.approx(box, rel=1e-5)
+    with pytest.raises(ValueError, match='levels'):
+        AdaptiveConsistencyLoss(levels=(0, 3))([z_s], [z_t], [d_s], [d_t])
+
+
+def test_csd_cost_matches_hand_computation():
+    """adaptive=False: background elimination on the student, symmetric KL."""
+    z_s, z_t, d_s, d_t = tensors()
+    out = AdaptiveConsistencyLoss(adaptive=False)([z_s], [z_t], [d_s], [d_t])
+    # p_s = sigmoid(0)=0.5 (not > bg), sigmoid(2) (kept), sigmoid(-1) (not)
+    ps, pt = sigmoid(2.0), sigmoid(-1.0)
+    assert out['loss_consistency_cls'].item() == pytest.approx(
+        (kl(pt, ps) + kl(ps, pt)) / 2, rel=1e-5)
+    assert out['loss_consistency_box'].item() == pytest.approx(
+        (0.5**2 + 0.5**2) / 4, rel=1e-5)
+    assert out['consistency_anchor_weight'].item() == pytest.approx(1 / 3)
+
+
+def test_csd_cost_is_zero_without_foreground():
+    z_s = torch.full((4, 1), -3.0, requires_grad=True)
+    out = AdaptiveConsistencyLoss(adaptive=False)(
+        [z_s], [torch.zeros(4, 1)], [torch.zeros(4, 4)], [torch.ones(4, 4)])
+    assert out['loss_consistency_cls'].item() == 0
+    assert out['loss_consistency_box'].item() == 0
+
+
+def test_rejects_unknown_components():
+    with pytest.raises(ValueError):
+        AdaptiveConsistencyLoss(components=('c', 'z'))

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Usage: tools/dist_train.sh CONFIG GPUS [extra tools/train.py arguments]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# Without CUDA the processes run on the CPU with the gloo backend.
+set -euo pipefail
+CONFIG=$1
+GPUS=$2
+shift 2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
+# Use the project venv unless another environment is active or PYTHON is set.
+if [[ -z ${PYTHON:-} ]]; then
+    if [[ -z ${VIRTUAL_ENV:-} && -x $TOOLS_DIR/../.venv/bin/python ]]; then
+        PYTHON=$TOOLS_DIR/../.venv/bin/python
+    else
+        PYTHON=python
+    fi
+fi
+
+PYTHONPATH="$TOOLS_DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$TOOLS_DIR/train.py" \
+    "$CONFIG" \
+
+    --launcher pytorch "$@"
