@@ -4,6 +4,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from mmdet.utils import register_all_modules
+
+import mmssmd  # noqa: F401
+
+# build from mmdet's registries with the 'mmdet' default scope, as the
+# runner does for our configs (default_scope = 'mmdet')
+register_all_modules(init_default_scope=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

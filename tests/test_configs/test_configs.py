@@ -20,14 +20,31 @@ def test_configs_exist():
             assert f'supervised_r{depth}_dsb_{pct}pct.py' in names
 
 
+MAIN_CONFIGS = [p for p in LEAF_CONFIGS if 'ablations' not in p.parts]
+ABLATION_CONFIGS = [p for p in LEAF_CONFIGS if 'ablations' in p.parts]
+
+
+def detector_cfg(cfg):
+    return cfg.model.detector if cfg.model.type == 'SSMD' else cfg.model
+
+
 @pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.stem)
-def test_config_loads_and_builds(path):
+def test_config_loads(path):
     cfg = Config.fromfile(str(path))
     assert cfg.custom_imports == dict(
         imports=['mmssmd'], allow_failed_imports=False)
-    cfg.model.backbone.init_cfg = None
+    assert detector_cfg(cfg).bbox_head.num_classes == 1
+
+
+@pytest.mark.parametrize('path', MAIN_CONFIGS, ids=lambda p: p.stem)
+def test_config_builds(path):
+    cfg = Config.fromfile(str(path))
+    detector_cfg(cfg).backbone.init_cfg = None
     model = MODELS.build(cfg.model)
-    assert model.bbox_head.num_classes == 1
+    if cfg.model.type == 'SSMD':
+        assert model.semi_test_cfg['predict_on'] == 'student'
+        assert model.student.bbox_head.num_classes == 1
+        assert [h.type for h in cfg.custom_hooks] == ['EMATeacherHook']
 
 
 @pytest.mark.parametrize('depth', [50, 101])
@@ -63,3 +80,93 @@ def test_fully_supervised_uses_the_whole_train_split():
         str(CONFIG_ROOT / 'baselines' / 'fully_supervised_r50_dsb.py'))
     assert cfg.train_dataloader.dataset.ann_file == \
         'annotations/instances_train.json'
+
+
+@pytest.mark.parametrize('depth', [50, 101])
+@pytest.mark.parametrize('pct', [10, 20, 30, 40, 50])
+def test_ssmd_dsb_follows_the_paper(depth, pct):
+    cfg = Config.fromfile(
+        str(CONFIG_ROOT / 'ssmd' / f'ssmd_r{depth}_dsb_{pct}pct.py'))
+    assert cfg.model.detector.backbone.depth == depth
+    labeled, unlabeled = cfg.train_dataloader.dataset.datasets
+    assert labeled.ann_file == f'annotations/semi/instances_train.1@{pct}.json'
+    assert unlabeled.ann_file == \
+        f'annotations/semi/instances_train.1@{pct}-unlabeled.json'
+    assert cfg.train_dataloader.batch_size == 16
+    assert cfg.train_dataloader.sampler.source_ratio == [1, 1]
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)
+    assert cfg.param_scheduler[0].milestones == [
+        int(0.75 * cfg.train_cfg.max_iters)]
+    assert cfg.custom_hooks[0].alpha == 0.99
+    semi = cfg.model.semi_train_cfg
+    assert (semi.cutout_holes, semi.cutout_size) == (5, 70)
+    assert semi.consistency_schedule == 'ssmd'
+    assert cfg.model.consistency_loss.adaptive is True
+    for dataset in (labeled, unlabeled):
+        resize = [t for t in dataset.pipeline if t.type == 'Resize'][0]
+        assert resize.scale == (448, 448)
+        assert 'Rotate' in [t.type for t in dataset.pipeline]
+
+
+def ablation(name):
+    (path, ) = [p for p in ABLATION_CONFIGS if p.stem == name]
+    return Config.fromfile(str(path))
+
+
+@pytest.mark.parametrize('path', ABLATION_CONFIGS, ids=lambda p: p.stem)
+def test_ablation_switches_match_the_file_name(path):
+    """Each ablation leaf sets what its name (its table row) says."""
+    cfg = Config.fromfile(str(path))
+    name = path.stem
+    size = int(name.rsplit('_', 1)[1])
+    labeled, unlabeled = cfg.train_dataloader.dataset.datasets
+    assert labeled.ann_file.endswith('@50.json')  # ablations use 50%
+    for pipeline in (labeled.pipeline, unlabeled.pipeline,
+                     cfg.test_dataloader.dataset.pipeline,
+                     cfg.val_dataloader.dataset.pipeline):
+        assert [t.scale for t in pipeline if t.type == 'Resize'] == \
+            [(size, size)]
+    semi, loss = cfg.model.semi_train_cfg, cfg.model.consistency_loss
+    table = path.parent.name
+    # Tables 6 and 8 are built on CSD's cost, the others name it
+    csd_cost = 'csd-cost' in name or table in ('table6_ema_alpha',
+                                               'table8_cutout')
+    assert loss.adaptive is not csd_cost
+    if table == 'table8_cutout':
+        holes, side = name.split('cutout-')[1].split('_')[0].split('x')
+        assert (semi.cutout_holes, semi.cutout_size) == (int(holes),
+                                                         int(side))
+    elif table == 'table9_pyramid_levels':
+        assert (semi.cutout_holes, semi.cutout_size) == (5, 70)
+        k = int(name.split('levels-')[1].split('_')[0])
+        assert tuple(loss.levels) == tuple(range(k))
+    else:
+        assert semi.cutout_holes == 0
+    if table == 'table6_ema_alpha':
+        alpha = float(name.split('alpha')[1].split('_')[0])
+        assert cfg.custom_hooks[0].alpha == alpha
+    if table == 'table7_consistency_components':
+        comps = name.split('cons-')[1].split('_')[0]
+        if comps == 'none':
+            assert semi.consistency_weight == 0
+        else:
+            assert ''.join(loss.components) == comps
+    # the switches build
+    MODELS.build(loss)
+
+
+def test_every_ablation_table_row_exists():
+    names = {p.stem for p in ABLATION_CONFIGS}
+    sizes = (384, 448, 512, 640)
+    for size in sizes:
+        assert f'ssmd_acc_r50_dsb_50pct_{size}' in names
+        assert f'ssmd_csd-cost_r50_dsb_50pct_{size}' in names
+        for n, s in [(0, 0), (3, 50), (3, 70), (5, 50), (5, 70), (7, 50),
+                     (7, 70)]:
+            assert f'ssmd_cutout-{n}x{s}_r50_dsb_50pct_{size}' in names
+        for comps in ('none', 'c', 'cx', 'cxy', 'cxyw', 'cxywh'):
+            assert f'ssmd_cons-{comps}_r50_dsb_50pct_{size}' in names
+    for alpha in ('0.8', '0.9', '0.95', '0.99', '0.999'):
+        assert f'ssmd_alpha{alpha}_r50_dsb_50pct_448' in names
+    for k in (1, 3, 5):
+        assert f'ssmd_levels-{k}_r50_dsb_50pct_448' in names

@@ -1,0 +1,7 @@
+# Table 3, with the adaptive consistency cost, 512x512.
+_base_ = [
+    '../../_base_/models/ssmd_no_cutout.py',
+    '../../_base_/datasets/dsb2018_semi_50pct_512.py',
+    '../../_base_/schedules/ssmd_adam_100e.py',
+    '../../_base_/ssmd_runtime.py'
+]

@@ -1,0 +1,173 @@
+"""The SSMD detector: views, gradients, teacher mode, loss keys, predict."""
+import copy
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
+from mmengine.logging import MessageHub
+from mmengine.structures import InstanceData
+
+import mmssmd  # noqa: F401
+
+TINY_RETINANET = dict(
+    type='RetinaNet',
+    data_preprocessor=dict(
+        type='DetDataPreprocessor', mean=[0., 0., 0.], std=[1., 1., 1.],
+        pad_size_divisor=32),
+    backbone=dict(
+        type='ResNet', depth=18, base_channels=16, num_stages=4,
+        out_indices=(1, 2, 3), norm_eval=False, init_cfg=None),
+    neck=dict(type='FPN', in_channels=[32, 64, 128], out_channels=32,
+              start_level=0, add_extra_convs='on_input', num_outs=3),
+    bbox_head=dict(
+        type='RetinaHead', num_classes=1, in_channels=32, stacked_convs=1,
+        feat_channels=32,
+        anchor_generator=dict(type='AnchorGenerator', octave_base_scale=2,
+                              scales_per_octave=1, ratios=[1.0],
+                              strides=[8, 16, 32]),
+        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
+                        target_stds=[1.] * 4),
+        loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
+                      alpha=0.25, loss_weight=1.0),
+        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+    train_cfg=dict(
+        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
+                      neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
+        sampler=dict(type='PseudoSampler'), allowed_border=-1,
+        pos_weight=-1, debug=False),
+    test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.05,
+                  nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+
+
+def build_ssmd(**semi_train_cfg):
+    cfg = ConfigDict(
+        type='SSMD',
+        detector=TINY_RETINANET,
+        consistency_loss=dict(type='AdaptiveConsistencyLoss'),
+        data_preprocessor=dict(
+            type='MultiBranchDataPreprocessor',
+            data_preprocessor=TINY_RETINANET['data_preprocessor']),
+        semi_train_cfg=dict(dict(cutout_holes=2, cutout_size=8),
+                            **semi_train_cfg),
+        semi_test_cfg=dict(predict_on='student'))
+    return MODELS.build(cfg)
+
+
+def batch(num_sup=2, num_unsup=2, size=64):
+    torch.manual_seed(0)
+    inputs = {'sup': torch.rand(num_sup, 3, size, size),
+              'unsup': torch.rand(num_unsup, 3, size, size)}
+    samples = {'sup': [], 'unsup': []}
+    for i in range(num_sup):
+        s = DetDataSample(metainfo=dict(img_shape=(size, size),
+                                        pad_shape=(size, size),
+                                        ori_shape=(size, size),
+                                        scale_factor=(1., 1.)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8., 8., 30., 28.], [35., 30., 60., 62.]]),
+            labels=torch.tensor([0, 0]))
+        samples['sup'].append(s)
+    for i in range(num_unsup):
+        samples['unsup'].append(DetDataSample(metainfo=dict(
+            img_shape=(size, size), pad_shape=(size, size),
+            ori_shape=(size, size), scale_factor=(1., 1.))))
+    return inputs, samples
+
+
+def test_teacher_stays_in_eval_mode():
+    model = build_ssmd()
+    model.train()
+    assert model.student.training and not model.teacher.training
+    assert not any(m.training for m in model.teacher.modules())
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    model.eval()
+    assert not model.student.training
+
+
+def test_loss_keys_and_gradients_reach_the_student_only():
+    model = build_ssmd()
+    model.train()
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    assert {'sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
+            'cons_loss_bbox', 'consistency_lambda',
+            'consistency_anchor_weight'} <= set(losses)
+    total, _ = model.parse_losses(losses)  # as the runner sums them
+    total.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    student_grads = [p.grad for p in model.student.parameters()]
+    assert all(g is not None for g in student_grads)
+    # the consistency term alone also reaches the student backbone
+    model.zero_grad()
+    losses = model.loss(inputs, samples)
+    (losses['cons_loss_cls'] + losses['cons_loss_bbox']).backward()
+    assert model.student.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_consistency_uses_unlabeled_images():
+    model = build_ssmd(cutout_holes=0)
+    model.eval()  # BN in train mode would mix the two batches' statistics
+    inputs, samples = batch()
+    with_unsup = model.loss(inputs, samples)
+    inputs2 = copy.deepcopy(inputs)
+    inputs2['unsup'] = torch.rand_like(inputs['unsup'])
+    changed = model.loss(inputs2, samples)
+    torch.testing.assert_close(changed['sup_loss_cls'],
+                               with_unsup['sup_loss_cls'])
+    assert changed['cons_loss_bbox'] != with_unsup['cons_loss_bbox']
+
+
+def test_teacher_sees_the_mirrored_batch():
+    model = build_ssmd(cutout_holes=0)
+    seen = {}
+    original = model.teacher.extract_feat
+
+    def spy(x):
+        seen['x'] = x
+        return original(x)
+
+    model.teacher.extract_feat = spy
+    inputs, samples = batch()
+    model.loss(inputs, samples)
+    expected = torch.cat([inputs['sup'], inputs['unsup']]).flip(-1)
+    torch.testing.assert_close(seen['x'], expected)
+
+
+def test_lambda_follows_the_iteration():
+    model = build_ssmd()
+    hub = MessageHub.get_instance('test_ssmd_lambda')
+    hub.update_info('max_iters', 400)
+    hub.update_info('iter', 0)
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    assert losses['consistency_lambda'].item() == pytest.approx(
+        torch.tensor(-5.).exp().item())
+    hub.update_info('iter', 200)
+    assert model.loss(inputs, samples)['consistency_lambda'].item() == 1
+    constant = build_ssmd(consistency_schedule='constant',
+                          consistency_weight=0.5)
+    assert constant.loss(inputs,
+                         samples)['consistency_lambda'].item() == 0.5
+
+
+def test_predict_uses_student_by_default_and_teacher_on_request():
+    model = build_ssmd()
+    model.eval()
+    inputs, samples = batch(num_sup=1)
+    x = inputs['sup']
+    for p in model.teacher.parameters():
+        p.data.zero_()  # the teacher would predict nothing
+    student_out = model.predict(x, copy.deepcopy(samples['sup']))
+    expected = model.student.predict(x, copy.deepcopy(samples['sup']))
+    torch.testing.assert_close(student_out[0].pred_instances.scores,
+                               expected[0].pred_instances.scores)
+    model.semi_test_cfg['predict_on'] = 'teacher'
+    teacher_out = model.predict(x, copy.deepcopy(samples['sup']))
+    assert not torch.equal(
+        teacher_out[0].pred_instances.scores[:5],
+        student_out[0].pred_instances.scores[:5])
+    with pytest.raises(ValueError):
+        MODELS.build(ConfigDict(type='SSMD', detector=TINY_RETINANET,
+                                semi_test_cfg=dict(predict_on='both')))
