@@ -29,5 +29,4 @@ PYTHONPATH="$TOOLS_DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
     --master_port="$PORT" \
     "$TOOLS_DIR/train.py" \
     "$CONFIG" \
-
     --launcher pytorch "$@"
