@@ -31,26 +31,20 @@ model = dict(
 
 labeled_dataset = _base_.labeled_dataset
 unlabeled_dataset = _base_.unlabeled_dataset
-for dataset in (labeled_dataset, unlabeled_dataset):
-    dataset.data_root = data_root
-    for transform in dataset.pipeline:
-        if transform.type == 'Resize':
-            transform.scale = image_size
+test_pipeline = _base_.test_pipeline
+labeled_dataset.data_root = data_root
+unlabeled_dataset.data_root = data_root
+for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
+                   test_pipeline):
+    for __transform in __pipeline:
+        if __transform.type == 'Resize':
+            __transform.scale = image_size
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     sampler=dict(batch_size=8),  # 4 labeled + 4 unlabeled
     dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
 
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
 val_dataloader = dict(
     num_workers=1,
     dataset=dict(data_root=data_root, pipeline=test_pipeline))

@@ -28,26 +28,12 @@ model = dict(
         stacked_convs=2,
         anchor_generator=dict(octave_base_scale=2, strides=[8, 16, 32])))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(type='RecomputeBoxesFromMasks'),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+train_pipeline = _base_.train_pipeline
+test_pipeline = _base_.test_pipeline
+for __pipeline in (train_pipeline, test_pipeline):
+    for __transform in __pipeline:
+        if __transform.type == 'Resize':
+            __transform.scale = image_size
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
