@@ -1,3 +1,5 @@
+from .backbones import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

@@ -100,6 +100,11 @@ def test_ssmd_dsb_follows_the_paper(depth, pct):
     assert cfg.custom_hooks[0].alpha == 0.99
     semi = cfg.model.semi_train_cfg
     assert (semi.cutout_holes, semi.cutout_size) == (5, 70)
+    backbone = cfg.model.detector.backbone
+    assert backbone.type == 'NoisyResNet'
+    assert backbone.perturbation == dict(type='nrb', gamma=0.9, mu=0.0,
+                                         sigma=1.0)
+    assert backbone.init_cfg.checkpoint == f'torchvision://resnet{depth}'
     assert semi.consistency_schedule == 'ssmd'
     assert cfg.model.consistency_loss.adaptive is True
     for dataset in (labeled, unlabeled):
@@ -128,9 +133,9 @@ def test_ablation_switches_match_the_file_name(path):
             [(size, size)]
     semi, loss = cfg.model.semi_train_cfg, cfg.model.consistency_loss
     table = path.parent.name
-    # Tables 6 and 8 are built on CSD's cost, the others name it
-    csd_cost = 'csd-cost' in name or table in ('table6_ema_alpha',
-                                               'table8_cutout')
+    # Tables 4, 6 and 8 are built on CSD's cost, the others name it
+    csd_cost = 'csd-cost' in name or table in (
+        'table4_feature_perturbation', 'table6_ema_alpha', 'table8_cutout')
     assert loss.adaptive is not csd_cost
     if table == 'table8_cutout':
         holes, side = name.split('cutout-')[1].split('_')[0].split('x')
@@ -142,6 +147,20 @@ def test_ablation_switches_match_the_file_name(path):
         assert tuple(loss.levels) == tuple(range(k))
     else:
         assert semi.cutout_holes == 0
+    # Table 4 names its feature perturbation; only Table 9 (full SSMD) has
+    # the noisy residual blocks otherwise
+    backbone = cfg.model.detector.backbone
+    assert backbone.type == 'NoisyResNet'
+    if table == 'table4_feature_perturbation':
+        ptype = name.split('ssmd_')[1].split('_')[0]
+        if ptype == 'none':
+            assert backbone.perturbation is None
+        else:
+            assert backbone.perturbation.type == ptype
+    elif table == 'table9_pyramid_levels':
+        assert backbone.perturbation.type == 'nrb'
+    else:
+        assert backbone.perturbation is None
     if table == 'table6_ema_alpha':
         alpha = float(name.split('alpha')[1].split('_')[0])
         assert cfg.custom_hooks[0].alpha == alpha
@@ -153,6 +172,7 @@ def test_ablation_switches_match_the_file_name(path):
             assert ''.join(loss.components) == comps
     # the switches build
     MODELS.build(loss)
+    MODELS.build(dict(backbone, init_cfg=None))
 
 
 def test_every_ablation_table_row_exists():
@@ -166,6 +186,9 @@ def test_every_ablation_table_row_exists():
             assert f'ssmd_cutout-{n}x{s}_r50_dsb_50pct_{size}' in names
         for comps in ('none', 'c', 'cx', 'cxy', 'cxyw', 'cxywh'):
             assert f'ssmd_cons-{comps}_r50_dsb_50pct_{size}' in names
+        for ptype in ('none', 'dropout', 'dropblock', 'gaussian', 'nrb',
+                      'nrb+dropout', 'nrb+gaussian'):
+            assert f'ssmd_{ptype}_r50_dsb_50pct_{size}' in names
     for alpha in ('0.8', '0.9', '0.95', '0.99', '0.999'):
         assert f'ssmd_alpha{alpha}_r50_dsb_50pct_448' in names
     for k in (1, 3, 5):

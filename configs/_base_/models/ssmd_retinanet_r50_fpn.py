@@ -1,8 +1,12 @@
 # SSMD around the DSB RetinaNet: student + EMA teacher, adaptive consistency
-# cost at every anchor of the five levels, cutout 5 x 70 px on both views.
+# cost at every anchor of the five levels, cutout 5 x 70 px on both views,
+# noisy residual blocks after every residual block of the ResNet (Sec. 3.2;
+# the ResNet weights still come from torchvision, the blocks are new).
 _base_ = './retinanet_r50_fpn_dsb.py'
 
 detector = _base_.model
+detector.backbone.type = 'NoisyResNet'
+detector.backbone.perturbation = dict(type='nrb', gamma=0.9, mu=0.0, sigma=1.0)
 model = dict(
     _delete_=True,
     type='SSMD',

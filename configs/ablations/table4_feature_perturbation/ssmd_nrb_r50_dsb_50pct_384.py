@@ -1,0 +1,15 @@
+# Table 4, layer-wise noisy residual blocks (CSD cost, no cutout), 384x384.
+_base_ = [
+    '../../_base_/models/ssmd_csd_cost_no_cutout.py',
+    '../../_base_/datasets/dsb2018_semi_50pct_384.py',
+    '../../_base_/schedules/ssmd_adam_100e.py',
+    '../../_base_/ssmd_runtime.py'
+]
+
+# the base has perturbation=None: replace it (_delete_), do not merge
+model = dict(
+    detector=dict(
+        backbone=dict(
+            perturbation=dict(
+                _delete_=True,
+                type='nrb', gamma=0.9))))

@@ -1,0 +1,3 @@
+from .noisy_resnet import NoisyResNet
+
+__all__ = ['NoisyResNet']

@@ -1,0 +1,64 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+from torch import Tensor
+
+
+@MODELS.register_module()
+class NoisyResidualBlock(nn.Module):
+    """The noisy residual block of SSMD (Sec. 3.2, Eqs. 6-7).
+
+    For a feature map ``X`` of shape [B, C, H, W]::
+
+        Xp = conv1x1(GAP(X))                       # [B, C, 1, 1], Eq. 6
+        Xn ~ N(mu, sigma), shape [B, C, H, W]       # fresh every call
+        out = X + Xn * sigmoid(gamma * Xp)          # channel-wise, Eq. 7
+
+    The sigmoid gate lets each channel learn how much noise it takes. The
+    block is a training-time perturbation: in eval mode it is the identity
+    (no noise, no compute), so a network with these blocks predicts exactly
+    like the same network without them.
+
+    Args:
+        channels (int): C, the channels of the perturbed feature map.
+        gamma (float): Scale inside the sigmoid. The paper uses 0.9.
+        mu (float): Mean of the noise. Defaults to 0.
+        sigma (float): Standard deviation of the noise. Defaults to 1 (the
+            paper writes N(mu, sigma) without giving values; a standard
+            normal scaled by the learned gate is the natural reading).
+
+    The 1x1 conv (C -> C, with bias) is initialised like any other conv of
+    the network it lives in (PyTorch's default, or the backbone's
+    ``init_cfg``); pretrained ResNet weights leave it untouched.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 gamma: float = 0.9,
+                 mu: float = 0.0,
+                 sigma: float = 1.0) -> None:
+        super().__init__()
+        if sigma < 0:
+            raise ValueError(f'sigma must be >= 0, got {sigma}')
+        self.channels = channels
+        self.gamma = gamma
+        self.mu = mu
+        self.sigma = sigma
+        self.conv = nn.Conv2d(channels, channels, kernel_size=1, bias=True)
+
+    def noise_scale(self, x: Tensor) -> Tensor:
+        """The per-channel gate ``sigmoid(gamma * conv1x1(GAP(x)))``,
+        [B, C, 1, 1]."""
+        return torch.sigmoid(self.gamma *
+                             self.conv(F.adaptive_avg_pool2d(x, 1)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            return x
+        noise = torch.randn_like(x) * self.sigma + self.mu
+        return x + noise * self.noise_scale(x)
+
+    def extra_repr(self) -> str:
+        return (f'channels={self.channels}, gamma={self.gamma}, '
+                f'mu={self.mu}, sigma={self.sigma}')

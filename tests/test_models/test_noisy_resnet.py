@@ -1,0 +1,183 @@
+"""NoisyResNet: noisy residual blocks (Eqs. 6-7) and Table 4's options."""
+import pytest
+import torch
+from mmdet.models.backbones import ResNet
+from mmdet.registry import MODELS
+
+import mmssmd  # noqa: F401
+from mmssmd.models.backbones import NoisyResNet
+from mmssmd.models.layers import NoisyResidualBlock
+
+TINY = dict(depth=18, base_channels=16, norm_eval=False, init_cfg=None)
+TABLE4 = ('dropout', 'dropblock', 'gaussian', 'nrb', 'nrb+dropout',
+          'nrb+gaussian')
+
+
+def inputs(size=64):
+    torch.manual_seed(0)
+    return torch.rand(2, 3, size, size)
+
+
+def plain_and_noisy(**kwargs):
+    torch.manual_seed(0)
+    plain = ResNet(**TINY)
+    noisy = NoisyResNet(**kwargs, **TINY)
+    missing, unexpected = noisy.load_state_dict(plain.state_dict(),
+                                                strict=False)
+    assert not unexpected
+    return plain, noisy
+
+
+def test_registered_with_nrb_by_default():
+    model = MODELS.build(dict(type='NoisyResNet', **TINY))
+    assert isinstance(model, NoisyResNet) and isinstance(model, ResNet)
+    assert model.perturb_stages == (True, ) * 4
+    for stage, num_blocks in zip(model.perturbations, model.stage_blocks):
+        assert len(stage) == num_blocks
+        assert all(isinstance(m, NoisyResidualBlock) for m in stage)
+        assert all(m.gamma == 0.9 for m in stage)
+
+
+def test_eval_output_equals_plain_resnet():
+    plain, noisy = plain_and_noisy()
+    plain.eval(), noisy.eval()
+    x = inputs()
+    with torch.no_grad():
+        for a, b in zip(plain(x), noisy(x)):
+            assert torch.equal(a, b)
+
+
+def test_no_perturbation_equals_plain_resnet_in_train_mode():
+    plain, noisy = plain_and_noisy(perturbation=None)
+    assert noisy.perturbations is None
+    assert noisy.state_dict().keys() == plain.state_dict().keys()
+    plain.train(), noisy.train()
+    x = inputs()
+    for a, b in zip(plain(x), noisy(x)):
+        assert torch.equal(a, b)
+
+
+def test_resnet_state_dict_loads_with_only_the_new_blocks_missing():
+    resnet = ResNet(depth=18)
+    noisy = NoisyResNet(depth=18)
+    missing, unexpected = noisy.load_state_dict(resnet.state_dict(),
+                                                strict=False)
+    assert unexpected == []
+    new = {k for k in noisy.state_dict() if k.startswith('perturbations.')}
+    # one block per residual block (2+2+2+2), a 1x1 conv with bias each
+    assert len(new) == 8 * 2
+    assert set(missing) == new
+    assert all(k.endswith(('.conv.weight', '.conv.bias')) for k in new)
+
+
+def test_nrb_noise_vanishes_when_the_gate_is_closed():
+    block = NoisyResidualBlock(8).train()
+    torch.nn.init.zeros_(block.conv.weight)
+    torch.nn.init.constant_(block.conv.bias, -1e4)
+    x = torch.randn(2, 8, 16, 16)
+    assert torch.equal(block(x), x)
+
+
+def test_nrb_noise_has_std_sigma_when_the_gate_is_open():
+    block = NoisyResidualBlock(8, sigma=2.0).train()
+    torch.nn.init.zeros_(block.conv.weight)
+    torch.nn.init.constant_(block.conv.bias, 1e4)
+    x = torch.randn(4, 8, 32, 32)
+    torch.manual_seed(0)
+    noise = block(x) - x
+    assert noise.std().item() == pytest.approx(2.0, rel=0.05)
+    assert noise.mean().item() == pytest.approx(0.0, abs=0.05)
+
+
+def test_nrb_gate_is_per_channel():
+    block = NoisyResidualBlock(2, mu=1.0, sigma=0.0).train()
+    torch.nn.init.zeros_(block.conv.weight)
+    with torch.no_grad():
+        block.conv.bias.copy_(torch.tensor([-1e4, 1e4]))
+    x = torch.randn(1, 2, 4, 4)
+    out = block(x)
+    assert torch.equal(out[:, 0], x[:, 0])
+    assert torch.allclose(out[:, 1], x[:, 1] + 1.0)
+    # mu=0, sigma=0 and an intermediate gate: sigmoid(gamma * Xp)
+    block = NoisyResidualBlock(2, gamma=0.9, mu=1.0, sigma=0.0).train()
+    scale = block.noise_scale(x)
+    assert scale.shape == (1, 2, 1, 1)
+    assert torch.allclose(block(x) - x, scale.expand_as(x))
+
+
+def test_nrb_is_identity_in_eval():
+    block = NoisyResidualBlock(8).eval()
+    x = torch.randn(2, 8, 4, 4)
+    assert block(x) is x
+
+
+def test_gradients_reach_the_attention_conv():
+    _, noisy = plain_and_noisy()
+    noisy.train()
+    sum(o.sum() for o in noisy(inputs())).backward()
+    for stage in noisy.perturbations:
+        for block in stage:
+            assert block.conv.weight.grad is not None
+            assert block.conv.weight.grad.abs().sum() > 0
+            assert block.conv.bias.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('ptype', TABLE4)
+def test_table4_options_perturb_only_in_training(ptype):
+    plain, noisy = plain_and_noisy(perturbation=dict(type=ptype))
+    x = inputs(128)
+    noisy.eval(), plain.eval()
+    with torch.no_grad():
+        eval_out = noisy(x)
+        assert all(
+            torch.equal(a, b) for a, b in zip(eval_out, noisy(x)))
+        assert all(torch.equal(a, b) for a, b in zip(eval_out, plain(x)))
+        noisy.train()
+        if ptype == 'dropblock':  # skip its warm-up
+            for stage in noisy.perturbations:
+                for m in stage:
+                    if hasattr(m, 'iter_cnt'):
+                        m.iter_cnt = m.warmup_iters
+        train_out = noisy(x)
+    assert not torch.equal(train_out[-1], eval_out[-1])
+
+
+def test_dropblock_goes_into_res4_and_res5_only():
+    model = NoisyResNet(perturbation=dict(type='dropblock'), **TINY)
+    assert model.perturb_stages == (False, False, True, True)
+    for stage, on in zip(model.perturbations, model.perturb_stages):
+        assert all(
+            isinstance(m, torch.nn.Identity) is (not on) for m in stage)
+    model.train()
+    model(inputs(64))  # 2x2 res5 maps: the block shrinks to fit
+
+
+def test_combinations_apply_nrb_then_the_other():
+    model = NoisyResNet(
+        perturbation=dict(type='nrb+dropout', nrb=dict(gamma=0.5),
+                          dropout=dict(p=0.3)), **TINY)
+    nrb, dropout = model.perturbations[0][0]
+    assert isinstance(nrb, NoisyResidualBlock) and nrb.gamma == 0.5
+    assert isinstance(dropout, torch.nn.Dropout) and dropout.p == 0.3
+
+
+def test_perturb_stages_selects_stages():
+    model = NoisyResNet(perturb_stages=(False, True, False, True), **TINY)
+    kinds = [type(stage[0]).__name__ for stage in model.perturbations]
+    assert kinds == ['Identity', 'NoisyResidualBlock', 'Identity',
+                     'NoisyResidualBlock']
+
+
+@pytest.mark.parametrize('bad', [
+    dict(type='mixup'),
+    dict(type='nrb', p=0.1),
+    dict(type='nrb+dropout', gamma=0.9),
+])
+def test_bad_perturbations_raise(bad):
+    with pytest.raises(ValueError):
+        NoisyResNet(perturbation=bad, **TINY)
+
+
+def test_wrong_number_of_stage_flags_raises():
+    with pytest.raises(ValueError, match='one flag per stage'):
+        NoisyResNet(perturb_stages=(True, True), **TINY)
