@@ -22,10 +22,17 @@ def test_configs_exist():
 
 MAIN_CONFIGS = [p for p in LEAF_CONFIGS if 'ablations' not in p.parts]
 ABLATION_CONFIGS = [p for p in LEAF_CONFIGS if 'ablations' in p.parts]
+# Tables whose rows vary one SSMD switch each (checked by file name below);
+# the adversarial-perturbation studies have their own test file.
+SWITCH_TABLES = ('table3_adaptive_cost', 'table4_feature_perturbation',
+                 'table6_ema_alpha', 'table7_consistency_components',
+                 'table8_cutout', 'table9_pyramid_levels')
+SWITCH_ABLATIONS = [p for p in ABLATION_CONFIGS if p.parent.name in SWITCH_TABLES]
 
 
 def detector_cfg(cfg):
-    return cfg.model.detector if cfg.model.type == 'SSMD' else cfg.model
+    """The dense detector inside a semi-supervised wrapper, or the model."""
+    return cfg.model.get('detector', cfg.model)
 
 
 @pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.stem)
@@ -36,15 +43,23 @@ def test_config_loads(path):
     assert detector_cfg(cfg).bbox_head.num_classes == 1
 
 
+_BUILT_MODELS = set()
+
+
 @pytest.mark.parametrize('path', MAIN_CONFIGS, ids=lambda p: p.stem)
 def test_config_builds(path):
     cfg = Config.fromfile(str(path))
     detector_cfg(cfg).backbone.init_cfg = None
-    model = MODELS.build(cfg.model)
+    # leaves differing only in data share a model: build each model once
+    key = repr(cfg.model.to_dict())
+    if key not in _BUILT_MODELS:
+        _BUILT_MODELS.add(key)
+        model = MODELS.build(cfg.model)
+        if cfg.model.type == 'SSMD':
+            assert model.semi_test_cfg['predict_on'] == 'student'
+            assert model.student.bbox_head.num_classes == 1
     if cfg.model.type == 'SSMD':
-        assert model.semi_test_cfg['predict_on'] == 'student'
-        assert model.student.bbox_head.num_classes == 1
-        assert [h.type for h in cfg.custom_hooks] == ['EMATeacherHook']
+        assert 'EMATeacherHook' in [h.type for h in cfg.custom_hooks]
 
 
 @pytest.mark.parametrize('depth', [50, 101])
@@ -118,7 +133,7 @@ def ablation(name):
     return Config.fromfile(str(path))
 
 
-@pytest.mark.parametrize('path', ABLATION_CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('path', SWITCH_ABLATIONS, ids=lambda p: p.stem)
 def test_ablation_switches_match_the_file_name(path):
     """Each ablation leaf sets what its name (its table row) says."""
     cfg = Config.fromfile(str(path))
