@@ -1,3 +1,4 @@
+import logging
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -7,11 +8,11 @@ from mmdet.models.utils import rename_loss_dict, unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from torch import Tensor
 
 from ..utils import (align_flipped_outputs, batch_cutout,
-                     ssmd_consistency_weight)
+                     instance_adversarial_perturbation, ssmd_consistency_weight)
 
 
 def flatten_levels(cls_scores: List[Tensor], bbox_preds: List[Tensor],
@@ -50,6 +51,18 @@ class SSMD(SemiBaseDetector):
     dropout or noise layers are off, so the teacher's only perturbations are
     the ones applied to its input.
 
+    Instance-level adversarial perturbation (IAP, Sec. 3.3) of the teacher
+    input is off unless :class:`AdversarialHook` switches it on through
+    :meth:`set_adversarial` (the hook owns its schedule); then the teacher
+    sees ``teacher_inputs(x) + r_adv`` (see
+    :func:`instance_adversarial_perturbation`) and the statistics of the
+    last step are in ``adversarial_stats``.
+
+    Guard: a consistency term that is not finite (NaN/inf, e.g. from a
+    diverged teacher) is replaced by zero for that step and a warning names
+    the iteration; ``max_consecutive_nonfinite`` such steps in a row (IAP
+    gradients included) stop the run with a ``RuntimeError``.
+
     Args:
         detector (dict): A one-stage dense detector config (RetinaNet).
         consistency_loss (dict): The consistency cost, e.g.
@@ -57,7 +70,8 @@ class SSMD(SemiBaseDetector):
         semi_train_cfg (dict): ``cutout_holes`` (5), ``cutout_size`` (70
             px), ``consistency_schedule`` (``'ssmd'`` for Eq. 10 or
             ``'constant'``), ``consistency_weight`` (1.0, the multiplier of
-            lambda), ``sup_weight`` (1.0), ``freeze_teacher`` (True).
+            lambda), ``sup_weight`` (1.0), ``freeze_teacher`` (True),
+            ``max_consecutive_nonfinite`` (10).
         semi_test_cfg (dict): ``predict_on``: ``'student'`` (the paper,
             default) or ``'teacher'``.
         data_preprocessor (dict): A ``MultiBranchDataPreprocessor``.
@@ -95,6 +109,25 @@ class SSMD(SemiBaseDetector):
         self.consistency_weight = float(
             semi_train_cfg.get('consistency_weight', 1.0))
         self.sup_weight = float(semi_train_cfg.get('sup_weight', 1.0))
+        self.max_consecutive_nonfinite = int(
+            semi_train_cfg.get('max_consecutive_nonfinite', 10))
+        self.adversarial_cfg: Optional[dict] = None
+        self.adversarial_stats: Dict[str, float] = {}
+        self._consecutive_nonfinite = 0
+
+    def set_adversarial(self, cfg: Optional[dict]) -> None:
+        """Switch IAP on with ``dict(xi=..., eps=..., tau=...)``, off with None.
+
+        Called by :class:`AdversarialHook` before each iteration.
+        """
+        if cfg is not None:
+            cfg = dict(cfg)
+            if set(cfg) != {'xi', 'eps', 'tau'}:
+                raise ValueError('adversarial cfg needs exactly xi, eps and '
+                                 f'tau, got {sorted(cfg)}')
+            if cfg['xi'] < 0 or cfg['eps'] < 0:
+                raise ValueError(f'xi and eps must be >= 0, got {cfg}')
+        self.adversarial_cfg = cfg
 
     def train(self, mode: bool = True) -> 'SSMD':
         """Set the student's mode; the teacher always stays in eval mode."""
@@ -125,10 +158,13 @@ class SSMD(SemiBaseDetector):
         return batch_cutout(inputs.flip(-1), self.cutout_holes,
                             self.cutout_size)
 
-    @torch.no_grad()
-    def teacher_outputs(self, teacher_inputs: Tensor,
-                        padded_width: int) -> Tuple[List[Tensor], List[Tensor]]:
+    def teacher_dense_outputs(
+            self, teacher_inputs: Tensor,
+            padded_width: int) -> Tuple[List[Tensor], List[Tensor]]:
         """Teacher head outputs aligned to the student's anchors.
+
+        Differentiable with respect to ``teacher_inputs`` (IAP needs it);
+        :meth:`teacher_outputs` is the ``no_grad`` version.
 
         Args:
             teacher_inputs (Tensor): The teacher's view, [B, C, H, W].
@@ -142,6 +178,46 @@ class SSMD(SemiBaseDetector):
         cls, box = head(self.teacher.extract_feat(teacher_inputs))
         return align_flipped_outputs(cls, box, head.prior_generator,
                                      head.bbox_coder, padded_width)
+
+    @torch.no_grad()
+    def teacher_outputs(self, teacher_inputs: Tensor,
+                        padded_width: int) -> Tuple[List[Tensor], List[Tensor]]:
+        """:meth:`teacher_dense_outputs` without gradient."""
+        return self.teacher_dense_outputs(teacher_inputs, padded_width)
+
+    def adversarial_perturbation(self, teacher_inputs: Tensor,
+                                 student_cls: List[Tensor],
+                                 student_box: List[Tensor]) -> Tensor:
+        """``r_adv`` for the teacher input (Eqs. 8-9), per image.
+
+        The probe's consistency is this model's ``consistency_loss`` (class
+        plus box terms) on the anchors above ``tau``; the teacher stays in
+        eval mode and only the probe ``r`` receives a gradient.
+
+        Args:
+            teacher_inputs (Tensor): The teacher's view, [B, C, H, W].
+            student_cls (list[Tensor]): Per level student logits, [N_l, C].
+            student_box (list[Tensor]): Per level student deltas, [N_l, 4].
+
+        Returns:
+            Tensor: ``r_adv``, [B, C, H, W].
+        """
+        num_classes = self.teacher.bbox_head.cls_out_channels
+        padded_width = teacher_inputs.shape[-1]
+
+        def forward(x: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
+            return flatten_levels(
+                *self.teacher_dense_outputs(x, padded_width), num_classes)
+
+        def consistency(s_cls, t_cls, s_box, t_box) -> Tensor:
+            cons = self.consistency_loss(s_cls, t_cls, s_box, t_box)
+            return cons['loss_consistency_cls'] + cons['loss_consistency_box']
+
+        r_adv, stats = instance_adversarial_perturbation(
+            forward, teacher_inputs, student_cls, student_box, consistency,
+            **self.adversarial_cfg)
+        self.adversarial_stats = {k: float(v) for k, v in stats.items()}
+        return r_adv
 
     def loss(self, multi_batch_inputs: Dict[str, Tensor],
              multi_batch_data_samples: Dict[str, SampleList]) -> dict:
@@ -167,11 +243,20 @@ class SSMD(SemiBaseDetector):
         num_sup = sup_inputs.shape[0]
         head = self.student.bbox_head
 
+        num_classes = head.cls_out_channels
         student_inputs = batch_cutout(inputs, self.cutout_holes,
                                       self.cutout_size)
         s_cls, s_box = head(self.student.extract_feat(student_inputs))
-        t_cls, t_box = self.teacher_outputs(
-            self.teacher_inputs(inputs), inputs.shape[-1])
+        s_cls_flat, s_box_flat = flatten_levels(s_cls, s_box, num_classes)
+        teacher_inputs = self.teacher_inputs(inputs)
+        iap_failed = False
+        if self.adversarial_cfg is not None:
+            teacher_inputs = teacher_inputs + self.adversarial_perturbation(
+                teacher_inputs, s_cls_flat, s_box_flat)
+            iap_failed = self.adversarial_stats['nonfinite_images'] > 0
+        else:
+            self.adversarial_stats = {}
+        t_cls, t_box = self.teacher_outputs(teacher_inputs, inputs.shape[-1])
 
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(sup_samples)
         sup_losses = head.loss_by_feat([c[:num_sup] for c in s_cls],
@@ -181,18 +266,54 @@ class SSMD(SemiBaseDetector):
             'sup_', {k: self._scale(v, self.sup_weight)
                      for k, v in sup_losses.items()})
 
-        num_classes = head.cls_out_channels
-        s_cls_flat, s_box_flat = flatten_levels(s_cls, s_box, num_classes)
         t_cls_flat, t_box_flat = flatten_levels(t_cls, t_box, num_classes)
         cons = self.consistency_loss(s_cls_flat, t_cls_flat, s_box_flat,
                                      t_box_flat)
         weight = self.current_consistency_weight()
-        losses['cons_loss_cls'] = weight * cons['loss_consistency_cls']
-        losses['cons_loss_bbox'] = weight * cons['loss_consistency_box']
+        cons_cls, cons_box = self._guard_nonfinite(
+            cons['loss_consistency_cls'], cons['loss_consistency_box'],
+            iap_failed)
+        losses['cons_loss_cls'] = weight * cons_cls
+        losses['cons_loss_bbox'] = weight * cons_box
         losses['consistency_lambda'] = inputs.new_tensor(weight)
         losses['consistency_anchor_weight'] = cons[
             'consistency_anchor_weight']
         return losses
+
+    def _guard_nonfinite(self, cons_cls: Tensor, cons_box: Tensor,
+                         iap_failed: bool) -> Tuple[Tensor, Tensor]:
+        """Zero non-finite consistency terms; stop after too many in a row.
+
+        A zero without graph replaces the term (multiplying a NaN by zero
+        would still be NaN, and its gradient too); the supervised loss keeps
+        training the student for that step.
+        """
+        bad = [name for name, value in (('class', cons_cls), ('box', cons_box))
+               if not torch.isfinite(value).all()]
+        if iap_failed:
+            bad.append('adversarial gradient')
+        if not bad:
+            self._consecutive_nonfinite = 0
+            return cons_cls, cons_box
+        self._consecutive_nonfinite += 1
+        iteration = MessageHub.get_current_instance().get_info('iter', 0)
+        print_log(
+            f'SSMD: non-finite {", ".join(bad)} at iteration {iteration}: '
+            'term zeroed / perturbation dropped for this step '
+            f'({self._consecutive_nonfinite} in a row)',
+            logger='current', level=logging.WARNING)
+        if self._consecutive_nonfinite >= self.max_consecutive_nonfinite:
+            raise RuntimeError(
+                f'SSMD: the consistency or adversarial computation was not '
+                f'finite for {self._consecutive_nonfinite} iterations in a '
+                f'row (last at iteration {iteration}); the run is stopped. '
+                'Check the learning rate, the input normalisation and the '
+                'teacher (e.g. resume from an earlier checkpoint).')
+        if not torch.isfinite(cons_cls).all():
+            cons_cls = cons_cls.new_zeros(())
+        if not torch.isfinite(cons_box).all():
+            cons_box = cons_box.new_zeros(())
+        return cons_cls, cons_box
 
     @staticmethod
     def _scale(value, weight: float):

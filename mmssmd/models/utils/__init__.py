@@ -1,7 +1,14 @@
+from .adversarial import (foreground_mask, instance_adversarial_perturbation,
+                          per_image_l2_normalize)
 from .consistency_ramp import ssmd_consistency_weight
 from .cutout import batch_cutout
 from .flip_alignment import align_flipped_outputs
+from .mixup import (box_to_slice, image_mixup, mix_batch, object_mixup,
+                    sample_mixup_lambda, sharpen)
 
 __all__ = [
-    'ssmd_consistency_weight', 'batch_cutout', 'align_flipped_outputs'
+    'instance_adversarial_perturbation', 'foreground_mask',
+    'per_image_l2_normalize', 'ssmd_consistency_weight', 'batch_cutout',
+    'align_flipped_outputs', 'box_to_slice', 'image_mixup', 'mix_batch',
+    'object_mixup', 'sample_mixup_lambda', 'sharpen'
 ]
