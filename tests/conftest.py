@@ -36,3 +36,21 @@ def load_tool(rel_path: str) -> ModuleType:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+_CONFIG_CACHE = {}
+
+
+def load_config(path) -> 'Config':
+    """``Config.fromfile`` cached per test session; returns a private copy.
+
+    Several config tests read every leaf (hundreds of files with several
+    bases each); parsing each once keeps the suite fast.
+    """
+    import copy
+
+    from mmengine.config import Config
+    key = str(path)
+    if key not in _CONFIG_CACHE:
+        _CONFIG_CACHE[key] = Config.fromfile(key)
+    return copy.deepcopy(_CONFIG_CACHE[key])

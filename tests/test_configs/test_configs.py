@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 from mmdet.registry import MODELS
-from mmengine.config import Config
 
 import mmssmd  # noqa: F401
+from conftest import load_config
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 LEAF_CONFIGS = sorted(
@@ -37,7 +37,7 @@ def detector_cfg(cfg):
 
 @pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.stem)
 def test_config_loads(path):
-    cfg = Config.fromfile(str(path))
+    cfg = load_config(str(path))
     assert cfg.custom_imports == dict(
         imports=['mmssmd'], allow_failed_imports=False)
     assert detector_cfg(cfg).bbox_head.num_classes == 1
@@ -48,7 +48,7 @@ _BUILT_MODELS = set()
 
 @pytest.mark.parametrize('path', MAIN_CONFIGS, ids=lambda p: p.stem)
 def test_config_builds(path):
-    cfg = Config.fromfile(str(path))
+    cfg = load_config(str(path))
     detector_cfg(cfg).backbone.init_cfg = None
     # leaves differing only in data share a model: build each model once
     key = repr(cfg.model.to_dict())
@@ -65,7 +65,7 @@ def test_config_builds(path):
 @pytest.mark.parametrize('depth', [50, 101])
 @pytest.mark.parametrize('pct', [10, 20, 30, 40, 50])
 def test_supervised_dsb_follows_the_paper(depth, pct):
-    cfg = Config.fromfile(
+    cfg = load_config(
         str(CONFIG_ROOT / 'baselines' / f'supervised_r{depth}_dsb_{pct}pct.py'))
     assert cfg.model.backbone.depth == depth
     assert cfg.model.backbone.init_cfg.checkpoint == \
@@ -91,7 +91,7 @@ def test_supervised_dsb_follows_the_paper(depth, pct):
 
 
 def test_fully_supervised_uses_the_whole_train_split():
-    cfg = Config.fromfile(
+    cfg = load_config(
         str(CONFIG_ROOT / 'baselines' / 'fully_supervised_r50_dsb.py'))
     assert cfg.train_dataloader.dataset.ann_file == \
         'annotations/instances_train.json'
@@ -100,7 +100,7 @@ def test_fully_supervised_uses_the_whole_train_split():
 @pytest.mark.parametrize('depth', [50, 101])
 @pytest.mark.parametrize('pct', [10, 20, 30, 40, 50])
 def test_ssmd_dsb_follows_the_paper(depth, pct):
-    cfg = Config.fromfile(
+    cfg = load_config(
         str(CONFIG_ROOT / 'ssmd' / f'ssmd_r{depth}_dsb_{pct}pct.py'))
     assert cfg.model.detector.backbone.depth == depth
     labeled, unlabeled = cfg.train_dataloader.dataset.datasets
@@ -130,13 +130,13 @@ def test_ssmd_dsb_follows_the_paper(depth, pct):
 
 def ablation(name):
     (path, ) = [p for p in ABLATION_CONFIGS if p.stem == name]
-    return Config.fromfile(str(path))
+    return load_config(str(path))
 
 
 @pytest.mark.parametrize('path', SWITCH_ABLATIONS, ids=lambda p: p.stem)
 def test_ablation_switches_match_the_file_name(path):
     """Each ablation leaf sets what its name (its table row) says."""
-    cfg = Config.fromfile(str(path))
+    cfg = load_config(str(path))
     name = path.stem
     size = int(name.rsplit('_', 1)[1])
     labeled, unlabeled = cfg.train_dataloader.dataset.datasets

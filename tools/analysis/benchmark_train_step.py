@@ -5,7 +5,15 @@ and train on the same synthetic batch: the supervised detector on B labeled
 images, SSMD on the same B labeled images plus B unlabeled ones (the paper's
 8 + 8). One step = forward, backward and an Adam update. The script prints
 the median step times, the peak memory of each, and the ratios
-SSMD / supervised, all measured in this one run.
+SSMD / supervised, all measured in this one run. With ``--iap-cost`` it
+also times SSMD with and without the instance-level adversarial
+perturbation (IAP) and prints their ratio: IAP adds one teacher forward and
+backward (to the input) per step. IAP is switched on as
+``AdversarialHook`` would (the hooks do not run here), with the config's
+xi and eps and ``--iap-tau`` (default 0: every anchor passes, so the extra
+pass runs on every image, the worst case; a randomly initialised student
+has almost no anchor above the paper's 0.95, and the pass is skipped for
+images without one).
 
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated``; on CPU, each
 model runs in its own fresh process and the figure is the growth of the
@@ -43,6 +51,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
+    parser.add_argument('--iap-cost', action='store_true',
+                        help='also time SSMD without IAP and with IAP')
+    parser.add_argument('--iap-tau', type=float, default=0.0,
+                        help='tau used when timing IAP (default 0)')
     parser.add_argument('--out', help='also write the results as json')
     return parser.parse_args(argv)
 
@@ -73,8 +85,14 @@ def make_batch(num: int, size: int, device: str, labeled: bool,
     return inputs, samples
 
 
-def measure(config: str, kind: str, args: argparse.Namespace) -> Dict:
-    """Build one model and time its training steps (in this process)."""
+def measure(config: str, kind: str, args: argparse.Namespace,
+            iap: Optional[bool] = None) -> Dict:
+    """Build one model and time its training steps (in this process).
+
+    ``iap``: for SSMD, None follows the config (on if it lists
+    ``AdversarialHook``), True/False force it on (with the config's xi and
+    eps, or the hook's defaults) or off.
+    """
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
@@ -89,6 +107,17 @@ def measure(config: str, kind: str, args: argparse.Namespace) -> Dict:
     detector.backbone.init_cfg = None
     model = MODELS.build(model_cfg).to(args.device)
     model.train()
+    iap_on = False
+    if kind == 'ssmd':
+        hooks = [h for h in cfg.get('custom_hooks', [])
+                 if h.type == 'AdversarialHook']
+        iap_on = bool(hooks) if iap is None else iap
+        if iap_on:
+            from mmssmd.engine.hooks import AdversarialHook
+            hook = AdversarialHook(**{k: v for k, v in (
+                hooks[0] if hooks else {}).items() if k != 'type'})
+            model.set_adversarial(
+                dict(xi=hook.xi, eps=hook.eps, tau=args.iap_tau))
     optim = torch.optim.Adam(
         [p for p in model.parameters() if p.requires_grad], lr=1e-5)
     sup = make_batch(args.batch_size, args.image_size, args.device, True, 0)
@@ -120,20 +149,22 @@ def measure(config: str, kind: str, args: argparse.Namespace) -> Dict:
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - \
             base_rss
-    return dict(config=config, step_s=statistics.median(times),
+    return dict(config=config, iap=iap_on, step_s=statistics.median(times),
                 peak_mb=peak, images_per_step=len(sup[0]) *
                 (2 if kind == 'ssmd' else 1))
 
 
-def _worker(config, kind, args, queue):
-    queue.put(measure(config, kind, args))
+def _worker(config, kind, args, iap, queue):
+    queue.put(measure(config, kind, args, iap))
 
 
-def run_isolated(config: str, kind: str, args: argparse.Namespace) -> Dict:
+def run_isolated(config: str, kind: str, args: argparse.Namespace,
+                 iap: Optional[bool] = None) -> Dict:
     """Measure in a fresh process so CPU peak memory is the model's own."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(config, kind, args, queue))
+    proc = ctx.Process(target=_worker,
+                       args=(config, kind, args, iap, queue))
     proc.start()
     result = queue.get()
     proc.join()
@@ -144,6 +175,18 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     sup = run_isolated(args.supervised_config, 'supervised', args)
     ssmd = run_isolated(args.ssmd_config, 'ssmd', args)
+    rows = ['supervised', 'ssmd']
+    extra = {}
+    if args.iap_cost:
+        other = run_isolated(args.ssmd_config, 'ssmd', args,
+                             iap=not ssmd['iap'])
+        with_iap, without = (ssmd, other) if ssmd['iap'] else (other, ssmd)
+        extra = dict(ssmd_with_iap=with_iap, ssmd_without_iap=without,
+                     iap_step_time_ratio=with_iap['step_s'] /
+                     without['step_s'],
+                     iap_peak_memory_ratio=with_iap['peak_mb'] /
+                     without['peak_mb'])
+        rows = ['supervised', 'ssmd_without_iap', 'ssmd_with_iap']
     result = dict(
         device=args.device,
         batch_size=args.batch_size,
@@ -151,20 +194,27 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         supervised=sup,
         ssmd=ssmd,
         step_time_ratio=ssmd['step_s'] / sup['step_s'],
-        peak_memory_ratio=ssmd['peak_mb'] / sup['peak_mb'])
+        peak_memory_ratio=ssmd['peak_mb'] / sup['peak_mb'],
+        **extra)
     memory = 'CUDA max allocated' if args.device.startswith('cuda') else \
         'peak RSS growth'
     print(f'device {args.device}, {args.batch_size} labeled '
           f'(+{args.batch_size} unlabeled for SSMD) images of '
           f'{args.image_size}x{args.image_size}, median of {args.iters} '
           'steps')
-    print(f'{"model":<12}{"step (s)":>10}{memory + " (MB)":>28}')
-    for name in ('supervised', 'ssmd'):
-        print(f'{name:<12}{result[name]["step_s"]:>10.3f}'
+    print(f'{"model":<18}{"step (s)":>10}{memory + " (MB)":>28}')
+    for name in rows:
+        print(f'{name:<18}{result[name]["step_s"]:>10.3f}'
               f'{result[name]["peak_mb"]:>28.0f}')
-    print(f'SSMD / supervised step time: {result["step_time_ratio"]:.2f}')
-    print(f'SSMD / supervised peak memory: '
-          f'{result["peak_memory_ratio"]:.2f}')
+    print(f'SSMD (IAP {"on" if ssmd["iap"] else "off"}) / supervised step '
+          f'time: {result["step_time_ratio"]:.2f}')
+    print(f'SSMD (IAP {"on" if ssmd["iap"] else "off"}) / supervised peak '
+          f'memory: {result["peak_memory_ratio"]:.2f}')
+    if args.iap_cost:
+        print(f'SSMD with / without IAP step time: '
+              f'{result["iap_step_time_ratio"]:.2f}')
+        print(f'SSMD with / without IAP peak memory: '
+              f'{result["iap_peak_memory_ratio"]:.2f}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
