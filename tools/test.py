@@ -70,6 +70,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    # fail before building anything (the runner would only notice after
+    # building the model and the datasets)
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        raise SystemExit(f'error: checkpoint {args.checkpoint} not found')
     setup_cache_size_limit_of_dynamo()
 
     cfg = Config.fromfile(args.config)

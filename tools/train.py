@@ -63,6 +63,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    if (args.resume not in (None, 'auto') and '://' not in args.resume
+            and not osp.isfile(args.resume)):
+        raise SystemExit(f'error: --resume checkpoint {args.resume} not '
+                         'found (--resume without a path resumes from the '
+                         'latest checkpoint of the work dir)')
     setup_cache_size_limit_of_dynamo()
 
     cfg = Config.fromfile(args.config)

@@ -7,4 +7,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(
         type='CheckpointHook', interval=10, max_keep_ckpts=3,
-        save_best='auto'))
+        save_best='auto'),
+    # random generator states in checkpoints: --resume continues exactly
+    random_state=dict(type='RandomStateHook'))

@@ -51,6 +51,9 @@ def resize_sizes(cfg):
 @pytest.mark.parametrize('dataset', ['dsb', 'deeplesion'])
 def test_table5_grid(dataset):
     for size in SIZES[dataset]:
+        # xi = eps = 0 is CSD (checked in test_configs.py)
+        assert (ABLATIONS / 'table5_adversarial' /
+                f'csd_r50_{dataset}_50pct_{size}.py').exists()
         for xi, eps in TABLE5_GRID[dataset]:
             cfg = load_config(
                 str(ABLATIONS / 'table5_adversarial' /

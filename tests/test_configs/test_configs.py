@@ -27,7 +27,12 @@ ABLATION_CONFIGS = [p for p in LEAF_CONFIGS if 'ablations' in p.parts]
 SWITCH_TABLES = ('table3_adaptive_cost', 'table4_feature_perturbation',
                  'table6_ema_alpha', 'table7_consistency_components',
                  'table8_cutout', 'table9_pyramid_levels')
-SWITCH_ABLATIONS = [p for p in ABLATION_CONFIGS if p.parent.name in SWITCH_TABLES]
+SWITCH_ABLATIONS = [
+    p for p in ABLATION_CONFIGS
+    if p.parent.name in SWITCH_TABLES and not p.stem.startswith('csd_')
+]
+# the CSD rows of Tables 4, 5, 7 and 8: the CSD detector itself
+CSD_ROWS = [p for p in ABLATION_CONFIGS if p.stem.startswith('csd_')]
 
 
 def detector_cfg(cfg):
@@ -144,8 +149,13 @@ def test_ablation_switches_match_the_file_name(path):
     for pipeline in (labeled.pipeline, unlabeled.pipeline,
                      cfg.test_dataloader.dataset.pipeline,
                      cfg.val_dataloader.dataset.pipeline):
-        assert [t.scale for t in pipeline if t.type == 'Resize'] == \
-            [(size, size)]
+        if '_deeplesion_' in name:
+            check_deeplesion_size(pipeline, size)
+        else:
+            assert [t.scale for t in pipeline if t.type == 'Resize'] == \
+                [(size, size)]
+    if '_deeplesion_' in name:
+        check_deeplesion_data(cfg)
     semi, loss = cfg.model.semi_train_cfg, cfg.model.consistency_loss
     table = path.parent.name
     # Tables 4, 6 and 8 are built on CSD's cost, the others name it
@@ -168,10 +178,7 @@ def test_ablation_switches_match_the_file_name(path):
     assert backbone.type == 'NoisyResNet'
     if table == 'table4_feature_perturbation':
         ptype = name.split('ssmd_')[1].split('_')[0]
-        if ptype == 'none':
-            assert backbone.perturbation is None
-        else:
-            assert backbone.perturbation.type == ptype
+        assert backbone.perturbation.type == ptype
     elif table == 'table9_pyramid_levels':
         assert backbone.perturbation.type == 'nrb'
     else:
@@ -190,21 +197,200 @@ def test_ablation_switches_match_the_file_name(path):
     MODELS.build(dict(backbone, init_cfg=None))
 
 
+@pytest.mark.parametrize('path', CSD_ROWS, ids=lambda p: p.stem)
+def test_csd_rows_are_the_csd_detector(path):
+    """Tables 4, 5, 7 and 8 compare with CSD itself (one network)."""
+    assert path.parent.name in ('table4_feature_perturbation',
+                                'table5_adversarial',
+                                'table7_consistency_components',
+                                'table8_cutout')
+    cfg = load_config(str(path))
+    name = path.stem
+    size = int(name.rsplit('_', 1)[1])
+    dataset = name.split('_')[2]
+    table1 = load_config(
+        str(CONFIG_ROOT / 'csd' / f'csd_r50_{dataset}_50pct.py'))
+    assert cfg.model.type == 'CSD'
+    assert cfg.model == table1.model
+    assert cfg.model.consistency_loss.adaptive is False
+    assert cfg.model.backbone.type == 'ResNet'
+    assert not any(h.type in ('EMATeacherHook', 'AdversarialHook')
+                   for h in cfg.get('custom_hooks', []))
+    labeled, unlabeled = cfg.train_dataloader.dataset.datasets
+    assert labeled.ann_file.endswith('@50.json')
+    for pipeline in (labeled.pipeline, unlabeled.pipeline,
+                     cfg.test_dataloader.dataset.pipeline):
+        if dataset == 'deeplesion':
+            check_deeplesion_size(pipeline, size)
+        else:
+            assert [t.scale for t in pipeline if t.type == 'Resize'] == \
+                [(size, size)]
+
+
 def test_every_ablation_table_row_exists():
     names = {p.stem for p in ABLATION_CONFIGS}
     sizes = (384, 448, 512, 640)
     for size in sizes:
         assert f'ssmd_acc_r50_dsb_50pct_{size}' in names
         assert f'ssmd_csd-cost_r50_dsb_50pct_{size}' in names
-        for n, s in [(0, 0), (3, 50), (3, 70), (5, 50), (5, 70), (7, 50),
-                     (7, 70)]:
+        # CSD: the first row of Tables 4, 5 and 8 and the last of Table 7
+        assert f'csd_r50_dsb_50pct_{size}' in names
+        for n, s in [(3, 50), (3, 70), (5, 50), (5, 70), (7, 50), (7, 70)]:
             assert f'ssmd_cutout-{n}x{s}_r50_dsb_50pct_{size}' in names
         for comps in ('none', 'c', 'cx', 'cxy', 'cxyw', 'cxywh'):
             assert f'ssmd_cons-{comps}_r50_dsb_50pct_{size}' in names
-        for ptype in ('none', 'dropout', 'dropblock', 'gaussian', 'nrb',
+        for ptype in ('dropout', 'dropblock', 'gaussian', 'nrb',
                       'nrb+dropout', 'nrb+gaussian'):
             assert f'ssmd_{ptype}_r50_dsb_50pct_{size}' in names
     for alpha in ('0.8', '0.9', '0.95', '0.99', '0.999'):
         assert f'ssmd_alpha{alpha}_r50_dsb_50pct_448' in names
     for k in (1, 3, 5):
         assert f'ssmd_levels-{k}_r50_dsb_50pct_448' in names
+    # DeepLesion: 384, 448, 512 (the paper has no 640 column for it); the
+    # single-size tables at its default, 512
+    for size in (384, 448, 512):
+        assert f'ssmd_acc_r50_deeplesion_50pct_{size}' in names
+        assert f'ssmd_csd-cost_r50_deeplesion_50pct_{size}' in names
+        assert f'csd_r50_deeplesion_50pct_{size}' in names
+        for n, s in [(3, 50), (3, 70), (5, 50), (5, 70), (7, 50), (7, 70)]:
+            assert f'ssmd_cutout-{n}x{s}_r50_deeplesion_50pct_{size}' in names
+        for comps in ('none', 'c', 'cx', 'cxy', 'cxyw', 'cxywh'):
+            assert f'ssmd_cons-{comps}_r50_deeplesion_50pct_{size}' in names
+        for ptype in ('dropout', 'dropblock', 'gaussian', 'nrb',
+                      'nrb+dropout', 'nrb+gaussian'):
+            assert f'ssmd_{ptype}_r50_deeplesion_50pct_{size}' in names
+    for alpha in ('0.8', '0.9', '0.95', '0.99', '0.999'):
+        assert f'ssmd_alpha{alpha}_r50_deeplesion_50pct_512' in names
+    for k in (1, 3, 5):
+        assert f'ssmd_levels-{k}_r50_deeplesion_50pct_512' in names
+    assert not any('_deeplesion_50pct_640' in n for n in names)
+
+
+# --------------------------------------------------------------------------
+# DeepLesion
+# --------------------------------------------------------------------------
+DEEPLESION_SPACING = 0.802  # mm per pixel at 512 x 512
+
+
+def check_deeplesion_size(pipeline, size):
+    """A DeepLesion pipeline resamples to 0.802 mm at 512 px (scaled with
+    the size), fits the slice into size x size and pads there; no Resize
+    (it would overwrite the loader's scale_factor)."""
+    types = [t.type for t in pipeline]
+    assert 'Resize' not in types
+    (load, ) = [t for t in pipeline if t.type == 'LoadDeepLesionSlices']
+    assert load.max_size == size
+    assert load.target_spacing == pytest.approx(
+        DEEPLESION_SPACING * 512 / size)
+    assert (load.num_slices, load.slice_gap_mm) == (3, 2.0)
+    assert tuple(load.hu_range) == (-1100, 1100)
+    assert tuple(load.out_range) == (0.0, 255.0)
+    assert [t.size for t in pipeline if t.type == 'Pad'] == [(size, size)]
+    # Pad after the geometric augmentation, at the right / bottom
+    pad = types.index('Pad')
+    for aug in ('RandomFlip', 'Rotate'):
+        if aug in types:
+            assert types.index(aug) < pad
+            assert types.index('LoadDeepLesionSlices') < types.index(aug)
+    if 'LoadAnnotations' in types:  # boxes rescaled in training only
+        before = types.index('LoadAnnotations') < types.index(
+            'LoadDeepLesionSlices')
+        assert before == ('RandomFlip' in types)
+
+
+def check_deeplesion_data(cfg):
+    """Data, preprocessing and evaluation shared by all DeepLesion leaves."""
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.dataset.type == 'DeepLesionDataset'
+        assert loader.dataset.noisy_as_ignored is True
+    for evaluator, split in ((cfg.val_evaluator, 'val'),
+                             (cfg.test_evaluator, 'test')):
+        assert evaluator.type == 'DeepLesionFROCMetric'
+        assert evaluator.ann_file.endswith(
+            f'annotations/instances_{split}.json')
+    model = cfg.model
+    preprocessors = [model.data_preprocessor]
+    if model.type != 'RetinaNet':
+        preprocessors = [model.data_preprocessor.data_preprocessor,
+                         model.detector.data_preprocessor]
+    for pp in preprocessors:
+        # [0, 255] -> [-1, 1] (before the training-set statistics), and no
+        # channel swap: the channels are [-2 mm, key, +2 mm]
+        assert pp.bgr_to_rgb is False
+        assert len(set(pp.mean)) == 1 and len(set(pp.std)) == 1
+    best = cfg.default_hooks.checkpoint.save_best
+    assert best.endswith('deeplesion/sensitivity_at_4fp')
+    assert cfg.default_hooks.checkpoint.rule == 'greater'
+
+
+def test_deeplesion_configs_exist():
+    names = {p.name for p in LEAF_CONFIGS}
+    for depth in (50, 101):
+        assert f'fully_supervised_r{depth}_deeplesion.py' in names
+        for pct in (10, 20, 30, 40, 50):
+            assert f'supervised_r{depth}_deeplesion_{pct}pct.py' in names
+            assert f'ssmd_r{depth}_deeplesion_{pct}pct.py' in names
+
+
+@pytest.mark.parametrize('depth', [50, 101])
+@pytest.mark.parametrize('pct', [10, 20, 30, 40, 50, 100])
+def test_supervised_deeplesion_follows_the_paper(depth, pct):
+    name = f'fully_supervised_r{depth}_deeplesion.py' if pct == 100 else \
+        f'supervised_r{depth}_deeplesion_{pct}pct.py'
+    cfg = load_config(str(CONFIG_ROOT / 'baselines' / name))
+    assert cfg.model.backbone.depth == depth
+    assert cfg.model.backbone.init_cfg.checkpoint == \
+        f'torchvision://resnet{depth}'
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == 'DeepLesionDataset'
+    assert dataset.ann_file == (
+        'annotations/instances_train.json' if pct == 100 else
+        f'annotations/semi/instances_train.1@{pct}.json')
+    assert cfg.train_dataloader.batch_size == 8
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)
+    assert cfg.train_cfg.max_epochs == 100
+    (step, ) = cfg.param_scheduler
+    assert step.type == 'MultiStepLR' and step.milestones == [75]
+    check_deeplesion_size(dataset.pipeline, 512)
+    check_deeplesion_size(cfg.test_dataloader.dataset.pipeline, 512)
+    pipeline = {t.type: t for t in dataset.pipeline}
+    assert pipeline['RandomFlip'].prob == 0.5
+    assert pipeline['Rotate'].max_mag == 10.0
+    assert pipeline['Rotate'].img_border_value == 0  # air
+    check_deeplesion_data(cfg)
+    anchors = cfg.model.bbox_head.anchor_generator
+    assert len(anchors.strides) == 5
+    assert len(anchors.ratios) * anchors.scales_per_octave == 9
+
+
+@pytest.mark.parametrize('depth', [50, 101])
+@pytest.mark.parametrize('pct', [10, 20, 30, 40, 50])
+def test_ssmd_deeplesion_follows_the_paper(depth, pct):
+    cfg = load_config(
+        str(CONFIG_ROOT / 'ssmd' / f'ssmd_r{depth}_deeplesion_{pct}pct.py'))
+    assert cfg.model.detector.backbone.depth == depth
+    labeled, unlabeled = cfg.train_dataloader.dataset.datasets
+    assert labeled.ann_file == f'annotations/semi/instances_train.1@{pct}.json'
+    assert unlabeled.ann_file == \
+        f'annotations/semi/instances_train.1@{pct}-unlabeled.json'
+    assert labeled.type == unlabeled.type == 'DeepLesionDataset'
+    assert cfg.train_dataloader.batch_size == 16  # 8 labeled + 8 unlabeled
+    assert cfg.train_dataloader.sampler.source_ratio == [1, 1]
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5)
+    # 100 epochs of the 22,496 train key slices at 16 per step
+    assert cfg.train_cfg.max_iters == 100 * 1406
+    assert cfg.param_scheduler[0].milestones == [75 * 1406]
+    assert cfg.default_hooks.checkpoint.interval == 10 * 1406
+    assert cfg.custom_hooks[0].alpha == 0.99
+    # the full SSMD: also the adversarial perturbation, as the DSB leaves
+    dsb = load_config(
+        str(CONFIG_ROOT / 'ssmd' / f'ssmd_r{depth}_dsb_{pct}pct.py'))
+    assert cfg.custom_hooks == dsb.custom_hooks
+    assert cfg.model.semi_train_cfg == dsb.model.semi_train_cfg
+    assert cfg.model.consistency_loss == dsb.model.consistency_loss
+    assert cfg.model.detector.backbone == dsb.model.detector.backbone
+    for dataset in (labeled, unlabeled):
+        check_deeplesion_size(dataset.pipeline, 512)
+        assert 'Rotate' in [t.type for t in dataset.pipeline]
+    check_deeplesion_size(cfg.test_dataloader.dataset.pipeline, 512)
+    check_deeplesion_data(cfg)

@@ -32,9 +32,11 @@ permutation, so within a fold the labeled sets are nested (the 10% set is
 part of the 20% set). Images keep the order of the input file.
 
 Errors (a percent outside ``(0, 100)`` or one giving an empty labeled or
-unlabeled part, an annotation file that is missing, unreadable or has no
-images) are raised as :class:`SplitError`; the CLI prints the message and
-exits with status 1. All files of a run are written at the end, all or none.
+unlabeled part, an annotation file that is missing, unreadable, has no
+images or no categories, an image without ``id`` or an annotation of an
+image that is not in the file) are raised as :class:`SplitError`; the CLI
+prints the message and exits with status 1. All files of a run are
+written at the end, all or none.
 """
 import argparse
 import json
@@ -149,6 +151,22 @@ def load_ann(ann_file: str) -> Dict[str, Any]:
             from e
     if not isinstance(ann, dict) or not ann.get('images'):
         raise SplitError(f'annotation file {ann_file} has no images')
+    if not ann.get('categories'):
+        raise SplitError(
+            f'annotation file {ann_file} has no categories; both split '
+            'files must carry them (the datasets check them against their '
+            'classes)')
+    for i, im in enumerate(ann['images']):
+        if not isinstance(im, dict) or 'id' not in im:
+            raise SplitError(
+                f'annotation file {ann_file}: images[{i}] has no "id"')
+    ids = {im['id'] for im in ann['images']}
+    for i, a in enumerate(ann.get('annotations') or []):
+        if not isinstance(a, dict) or a.get('image_id') not in ids:
+            raise SplitError(
+                f'annotation file {ann_file}: annotations[{i}] refers to '
+                f'image_id {a.get("image_id") if isinstance(a, dict) else a!r}'
+                ', which is not in "images"')
     return ann
 
 

@@ -1,3 +1,4 @@
 from .boxes_from_masks import RecomputeBoxesFromMasks
+from .load_deeplesion_slices import LoadDeepLesionSlices
 
-__all__ = ['RecomputeBoxesFromMasks']
+__all__ = ['RecomputeBoxesFromMasks', 'LoadDeepLesionSlices']

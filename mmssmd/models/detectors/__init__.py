@@ -1,3 +1,5 @@
+from .csd import CSD
+from .focalmix import FocalMix
 from .ssmd import SSMD
 
-__all__ = ['SSMD']
+__all__ = ['CSD', 'FocalMix', 'SSMD']

@@ -1,0 +1,7 @@
+# DeepLesion, Table 3, without the adaptive cost (CSD's cost), 448x448.
+_base_ = [
+    '../../_base_/models/ssmd_csd_cost_no_cutout_deeplesion.py',
+    '../../_base_/datasets/deeplesion_semi_50pct_448.py',
+    '../../_base_/schedules/ssmd_adam_100e_deeplesion.py',
+    '../../_base_/ssmd_runtime_deeplesion.py'
+]

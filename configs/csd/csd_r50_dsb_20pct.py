@@ -1,0 +1,10 @@
+# Table 1 "CSD", ResNet-50, 20% labeled.
+_base_ = './csd_r50_dsb_10pct.py'
+
+labeled_dataset = _base_.labeled_dataset
+unlabeled_dataset = _base_.unlabeled_dataset
+labeled_dataset.ann_file = 'annotations/semi/instances_train.1@20.json'
+unlabeled_dataset.ann_file = \
+    'annotations/semi/instances_train.1@20-unlabeled.json'
+train_dataloader = dict(
+    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))

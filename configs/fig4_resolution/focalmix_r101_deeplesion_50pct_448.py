@@ -1,0 +1,7 @@
+_base_ = './focalmix_r50_deeplesion_50pct_448.py'
+
+model = dict(
+    backbone=dict(
+        depth=101,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='torchvision://resnet101')))

@@ -1,0 +1,8 @@
+# Fig. 4: FocalMix, RetinaNet-R50, DSB 2018, 50% labeled, 384x384.
+_base_ = [
+    '../_base_/models/focalmix_retinanet_r50_fpn.py',
+    '../_base_/datasets/dsb2018_semi_50pct_384.py',
+    '../_base_/schedules/focalmix_adam_200e.py', '../_base_/ssmd_runtime.py'
+]
+
+default_hooks = dict(checkpoint=dict(save_best='coco/bbox_mAP'))

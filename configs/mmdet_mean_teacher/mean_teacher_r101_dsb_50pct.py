@@ -1,0 +1,8 @@
+_base_ = './mean_teacher_r50_dsb_50pct.py'
+
+model = dict(
+    detector=dict(
+        backbone=dict(
+            depth=101,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint='torchvision://resnet101'))))

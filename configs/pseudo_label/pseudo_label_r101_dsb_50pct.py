@@ -1,0 +1,15 @@
+# Pseudo-labeling stage 2, ResNet-101, 50% labeled: the pseudo-labels of
+# baselines/supervised_r101_dsb_50pct.py.
+_base_ = './pseudo_label_r50_dsb_50pct.py'
+
+model = dict(
+    backbone=dict(
+        depth=101,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='torchvision://resnet101')))
+
+pseudo_dataset = _base_.pseudo_dataset
+pseudo_dataset.ann_file = \
+    'annotations/pseudo/supervised_r101_dsb_50pct.json'
+train_dataloader = dict(
+    dataset=dict(datasets=[_base_.labeled_dataset, pseudo_dataset]))

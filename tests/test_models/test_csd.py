@@ -1,0 +1,348 @@
+"""The CSD detector: one network, two views, CSD's cost, both views trained."""
+import copy
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import Config, ConfigDict
+from mmengine.structures import InstanceData
+
+import mmssmd  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tiny_csd_cfg(strides=(8, 16, 32), **semi_train_cfg):
+    """CSD around a tiny RetinaNet: one anchor per position, width 2*s."""
+    preprocessor = dict(type='DetDataPreprocessor', mean=[0.] * 3,
+                        std=[1.] * 3, pad_size_divisor=32)
+    cfg = ConfigDict(
+        type='CSD',
+        data_preprocessor=dict(type='MultiBranchDataPreprocessor',
+                               data_preprocessor=preprocessor),
+        backbone=dict(type='ResNet', depth=18, base_channels=16,
+                      num_stages=4, out_indices=(1, 2, 3), norm_eval=False,
+                      init_cfg=None),
+        neck=dict(type='FPN', in_channels=[32, 64, 128], out_channels=32,
+                  start_level=0, add_extra_convs='on_input', num_outs=3),
+        bbox_head=dict(
+            type='RetinaHead', num_classes=1, in_channels=32,
+            stacked_convs=1, feat_channels=32,
+            anchor_generator=dict(type='AnchorGenerator',
+                                  octave_base_scale=2, scales_per_octave=1,
+                                  ratios=[1.0], strides=list(strides)),
+            bbox_coder=dict(type='DeltaXYWHBBoxCoder',
+                            target_means=[0.] * 4, target_stds=[1.] * 4),
+            loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
+                          alpha=0.25, loss_weight=1.0),
+            loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+        consistency_loss=dict(type='AdaptiveConsistencyLoss', adaptive=False),
+        semi_train_cfg=dict(semi_train_cfg),
+        train_cfg=dict(
+            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
+                          neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
+            sampler=dict(type='PseudoSampler'), allowed_border=-1,
+            pos_weight=-1, debug=False),
+        test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.05,
+                      nms=dict(type='nms', iou_threshold=0.5),
+                      max_per_img=100))
+    return cfg
+
+
+def tiny_csd(strides=(8, 16, 32), **semi_train_cfg):
+    return MODELS.build(tiny_csd_cfg(strides, **semi_train_cfg))
+
+
+def sample(h, w, boxes=None):
+    s = DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w),
+                                    ori_shape=(h, w), scale_factor=(1., 1.)))
+    if boxes is not None:
+        s.gt_instances = InstanceData(bboxes=torch.tensor(boxes),
+                                      labels=torch.zeros(len(boxes),
+                                                         dtype=torch.long))
+    return s
+
+
+def batch(num_sup=2, num_unsup=2, size=64):
+    torch.manual_seed(0)
+    inputs = {'sup': torch.rand(num_sup, 3, size, size),
+              'unsup': torch.rand(num_unsup, 3, size, size)}
+    samples = {
+        'sup': [sample(size, size, [[8., 8., 30., 28.], [35., 30., 60., 62.]])
+                for _ in range(num_sup)],
+        'unsup': [sample(size, size) for _ in range(num_unsup)]
+    }
+    return inputs, samples
+
+
+def bernoulli_kl(p, q):
+    return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def test_hand_built_pair():
+    """One level of 1 x 2 positions, one anchor; values checked by hand.
+
+    Image 8 x 16, stride 8: columns 0 and 1. Anchor width 2 * 8 = 16, and
+    mmdet's anchor centres at j * 8 put the mirror of column 1 one stride
+    (8 px = 0.5 anchor widths) right of column 0, so the aligned mirror
+    ``dx`` is ``-dx_raw + 0.5``.
+    """
+    model = tiny_csd(strides=(8, ), consistency_schedule='constant')
+    model.train()
+    # [view, A*C, H, W]: view 0 = original, view 1 = raw mirror output
+    z = torch.tensor([[[[2.0, -1.0]]], [[[3.0, 1.0]]]], requires_grad=True)
+    d_o = [0.1, 0.2, 0.3, 0.4]  # original column 0
+    d_f1 = [-0.3, 0.25, 0.35, 0.3]  # raw mirror column 1 -> column 0
+    box = torch.zeros(2, 4, 1, 2)
+    box[0, :, 0, 0] = torch.tensor(d_o)
+    box[0, :, 0, 1] = torch.tensor([1., -1., 2., 0.5])  # masked out
+    box[1, :, 0, 1] = torch.tensor(d_f1)
+    box[1, :, 0, 0] = torch.tensor([-2., 1., 0.3, 0.1])  # masked out
+    box.requires_grad_(True)
+    seen = {}
+
+    def extract_feat(x):
+        seen['x'] = x
+        return (x, )
+
+    model.extract_feat = extract_feat
+    model.bbox_head.forward = lambda feats: ([z], [box])
+    x = torch.rand(1, 3, 8, 16)
+    losses = model.loss({'sup': x}, {'sup': [sample(8, 16, [[1., 1., 9.,
+                                                             7.]])]})
+    torch.testing.assert_close(seen['x'], torch.cat([x, x.flip(-1)]))
+
+    # mask from the original view only: column 0 (sigmoid(2) > 0.5), not
+    # column 1 (sigmoid(-1) < 0.5), although the mirror's aligned column 1
+    # (raw column 0, logit 3) is confident
+    p_o, p_f = sigmoid(2.0), sigmoid(1.0)
+    cls = (bernoulli_kl(p_f, p_o) + bernoulli_kl(p_o, p_f)) / 2
+    dx_f = 0.3 + 0.5
+    sq = [(0.1 - dx_f)**2, (0.2 - 0.25)**2, (0.3 - 0.35)**2, (0.4 - 0.3)**2]
+    loc = sum(sq) / 4
+    assert losses['cons_loss_cls'].item() == pytest.approx(cls, rel=1e-5)
+    assert losses['cons_loss_bbox'].item() == pytest.approx(loc, rel=1e-5)
+    assert losses['consistency_anchor_weight'].item() == pytest.approx(0.5)
+    assert losses['consistency_lambda'].item() == 1
+
+    # gradients: each view is pulled towards the other's stop-gradient
+    # target, d/dz KL(sg(q) || sigmoid(z)) = sigmoid(z) - q, halved
+    g_z, g_box = torch.autograd.grad(
+        losses['cons_loss_cls'] + losses['cons_loss_bbox'], (z, box))
+    assert g_z[0, 0, 0, 0].item() == pytest.approx((p_o - p_f) / 2, rel=1e-5)
+    assert g_z[1, 0, 0, 1].item() == pytest.approx((p_f - p_o) / 2, rel=1e-5)
+    assert g_z[0, 0, 0, 1] == 0 and g_z[1, 0, 0, 0] == 0
+    # location: d/d dx_o (dx_o - dx_f)^2 / 4 and, through dx_f = -raw + 0.5,
+    # the same value for the raw mirror dx
+    assert g_box[0, 0, 0, 0].item() == pytest.approx((0.1 - dx_f) / 2)
+    assert g_box[1, 0, 0, 1].item() == pytest.approx((0.1 - dx_f) / 2)
+    assert g_box[0, 3, 0, 0].item() == pytest.approx((0.4 - 0.3) / 2)
+    assert g_box[1, 3, 0, 1].item() == pytest.approx(-(0.4 - 0.3) / 2)
+    assert torch.all(g_box[0, :, 0, 1] == 0)
+    assert torch.all(g_box[1, :, 0, 0] == 0)
+
+
+def equivariant_head(strides, correction=True, odd=True):
+    """A parameter-free head that is exactly mirror-equivariant.
+
+    Per level (stride s, anchor width 2s): ``p = avg_pool(mean_c(x), s)``;
+    class logit ``p``; ``dx = u + 0.25`` with ``u`` the central difference
+    of ``p`` along the width (odd under a mirror) and 0.25 half of the
+    anchor-centre shift (``s / 2s``); ``dy, dw, dh`` even functions of p.
+    Then the aligned mirror outputs equal the original ones exactly.
+    """
+    kernel = torch.tensor([[[[-1., 0., 1.]]]]) if odd else torch.tensor(
+        [[[[0., -1., 1.]]]])
+
+    def forward(feats):
+        x = feats[0].mean(1, keepdim=True)
+        cls, box = [], []
+        for s in strides:
+            p = F.avg_pool2d(x, s)
+            u = F.conv2d(p, kernel, padding=(0, 1))
+            dx = u + (0.25 if correction else 0.0)
+            cls.append(p)
+            box.append(torch.cat([dx, p, p**2, -p], dim=1))
+        return cls, box
+
+    return forward
+
+
+@pytest.mark.parametrize('correction,odd,zero', [(True, True, True),
+                                                 (False, True, False),
+                                                 (True, False, False)])
+def test_mirror_equivariant_toy_has_zero_consistency(correction, odd, zero):
+    strides = (8, 16)
+    model = tiny_csd(strides=strides, consistency_schedule='constant')
+    model.extract_feat = lambda x: (x, )
+    model.bbox_head.forward = equivariant_head(strides, correction, odd)
+    torch.manual_seed(1)
+    inputs = {'sup': torch.randn(2, 3, 32, 64),
+              'unsup': torch.randn(2, 3, 32, 64)}
+    samples = {'sup': [sample(32, 64, [[4., 4., 20., 18.]])] * 2,
+               'unsup': [sample(32, 64)] * 2}
+    losses = model.loss(inputs, samples)
+    assert 0 < losses['consistency_anchor_weight'] < 1  # some anchors kept
+    total = losses['cons_loss_cls'] + losses['cons_loss_bbox']
+    if zero:
+        assert total.item() == pytest.approx(0, abs=1e-10)
+    else:  # a non-equivariant head, or a missing anchor-centre shift
+        assert total.item() > 1e-3
+
+
+def test_one_network_both_views_get_gradient():
+    model = tiny_csd()
+    model.train()
+    assert not hasattr(model, 'teacher')
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    assert {'sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
+            'cons_loss_bbox', 'consistency_lambda',
+            'consistency_anchor_weight'} <= set(losses)
+    total, log = model.parse_losses(losses)
+    total.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    # the consistency term alone reaches the backbone, through both views
+    model.zero_grad()
+    model.eval()  # BN statistics of the batch would couple the two views
+    x = torch.cat([inputs['sup'], inputs['unsup']])
+    cls_o, box_o, cls_f, box_f = model.two_view_outputs(x)
+    g_o = torch.autograd.grad(box_o[0].sum(), model.backbone.conv1.weight,
+                              retain_graph=True)[0]
+    g_f = torch.autograd.grad(box_f[0].sum(), model.backbone.conv1.weight)[0]
+    assert g_o.abs().sum() > 0 and g_f.abs().sum() > 0
+    losses = model.loss(inputs, samples)
+    (losses['cons_loss_cls'] + losses['cons_loss_bbox']).backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_unlabeled_images_enter_the_consistency_only():
+    model = tiny_csd(consistency_schedule='constant')
+    model.eval()
+    inputs, samples = batch()
+    a = model.loss(inputs, samples)
+    inputs2 = copy.deepcopy(inputs)
+    inputs2['unsup'] = torch.rand_like(inputs['unsup'])
+    b = model.loss(inputs2, samples)
+    torch.testing.assert_close(a['sup_loss_cls'], b['sup_loss_cls'])
+    assert a['cons_loss_bbox'] != b['cons_loss_bbox']
+    # a plain (all labeled) batch is accepted too
+    c = model.loss(inputs['sup'], samples['sup'])
+    torch.testing.assert_close(c['sup_loss_cls'], a['sup_loss_cls'])
+
+
+def test_checkpoint_is_a_plain_retinanet_and_predict_works():
+    model = tiny_csd()
+    # the same detector as a plain RetinaNet loads CSD's weights strictly
+    cfg = tiny_csd_cfg()
+    cfg.type = 'RetinaNet'
+    cfg.data_preprocessor = cfg.data_preprocessor.data_preprocessor
+    del cfg['consistency_loss'], cfg['semi_train_cfg']
+    plain = MODELS.build(cfg)
+    plain.load_state_dict(model.state_dict(), strict=True)
+    model.eval()
+    plain.eval()
+    data = {'inputs': [torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)],
+            'data_samples': [sample(64, 64)]}
+    out = model.test_step(data)
+    ref = plain.test_step(copy.deepcopy(data))
+    torch.testing.assert_close(out[0].pred_instances.bboxes,
+                               ref[0].pred_instances.bboxes)
+
+
+def test_ramp_and_bad_options():
+    from mmengine.logging import MessageHub
+    model = tiny_csd()
+    hub = MessageHub.get_instance('test_csd_ramp')
+    hub.update_info('max_iters', 400)
+    hub.update_info('iter', 0)
+    inputs, samples = batch()
+    assert model.loss(inputs, samples)['consistency_lambda'].item() == \
+        pytest.approx(math.exp(-5))
+    hub.update_info('iter', 200)
+    assert model.loss(inputs, samples)['consistency_lambda'].item() == 1
+    with pytest.raises(ValueError, match='unknown semi_train_cfg'):
+        tiny_csd(cutout_holes=5)
+    with pytest.raises(ValueError, match='consistency_schedule'):
+        tiny_csd(consistency_schedule='linear')
+
+
+def test_configs_have_no_teacher_machinery():
+    for name in ('csd/csd_r50_dsb_10pct.py', 'csd/csd_r101_dsb_50pct.py',
+                 'demo/csd_r18_synth_10pct.py'):
+        cfg = Config.fromfile(str(REPO / 'configs' / name))
+        assert cfg.model.type == 'CSD'
+        assert cfg.model.consistency_loss.adaptive is False
+        hooks = [h.type for h in cfg.get('custom_hooks', [])]
+        assert 'EMATeacherHook' not in hooks and 'MeanTeacherHook' not in hooks
+        assert cfg.val_cfg.type == 'ValLoop'
+        assert 'student/' not in str(cfg.default_hooks.checkpoint.save_best)
+
+
+def run(args):
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    proc = subprocess.run([sys.executable] + [str(a) for a in args], cwd=REPO,
+                          capture_output=True, text=True, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    return out
+
+
+def test_csd_trains_through_the_runner(tmp_path):
+    """A few iterations of the CSD demo via tools/train.py, then test.py."""
+    root = tmp_path / 'synth'
+    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
+         '--num-images', 12, '--seed', 5, '--size', 96, 96, '--no-progress'])
+    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
+    run(['tools/misc/split_semi.py', '--ann-file',
+         root / 'annotations/instances_train.json', '--out-dir',
+         root / 'annotations/semi', '--percents', 50, '--folds', 1])
+    r = f'{root}/'
+    opts = [
+        f'train_dataloader.dataset.datasets.0.data_root={r}',
+        'train_dataloader.dataset.datasets.0.ann_file='
+        'annotations/semi/instances_train.1@50.json',
+        f'train_dataloader.dataset.datasets.1.data_root={r}',
+        'train_dataloader.dataset.datasets.1.ann_file='
+        'annotations/semi/instances_train.1@50-unlabeled.json',
+        f'val_dataloader.dataset.data_root={r}',
+        f'val_evaluator.ann_file={r}annotations/instances_val.json',
+        f'test_dataloader.dataset.data_root={r}',
+        f'test_evaluator.ann_file={r}annotations/instances_test.json',
+        'train_dataloader.batch_size=4',
+        'train_dataloader.sampler.batch_size=4',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
+        'train_cfg.val_interval=3', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=3'
+    ]
+    work = tmp_path / 'csd'
+    out = run(['tools/train.py', 'configs/demo/csd_r18_synth_10pct.py',
+               '--work-dir', work, '--cfg-options'] + opts)
+    for key in ('sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
+                'cons_loss_bbox', 'consistency_lambda', 'coco/bbox_mAP'):
+        assert key in out, key
+    assert 'student/coco' not in out and 'teacher/coco' not in out
+    assert 'Iter(train) [3/3]' in out
+    ckpt = work / 'iter_3.pth'
+    assert ckpt.exists()
+    state = torch.load(ckpt, map_location='cpu')['state_dict']
+    assert not any(k.startswith(('teacher.', 'student.')) for k in state)
+    out = run(['tools/test.py', 'configs/demo/csd_r18_synth_10pct.py', ckpt,
+               '--work-dir', tmp_path / 'test', '--cfg-options'] + opts)
+    assert 'coco/bbox_mAP:' in out
