@@ -181,3 +181,18 @@ def test_bad_perturbations_raise(bad):
 def test_wrong_number_of_stage_flags_raises():
     with pytest.raises(ValueError, match='one flag per stage'):
         NoisyResNet(perturb_stages=(True, True), **TINY)
+
+
+def test_dropblock_warmup_position_survives_a_checkpoint():
+    """A resumed run continues DropBlock's drop_prob warm-up."""
+    model = NoisyResNet(perturbation=dict(type='dropblock'), **TINY)
+    model.train()
+    for _ in range(3):
+        model(torch.rand(1, 3, 64, 64))
+    state = model.state_dict()
+    extra = [k for k in state if k.endswith('_extra_state')]
+    assert extra and all(state[k] == {'iter_cnt': 3} for k in extra)
+    fresh = NoisyResNet(perturbation=dict(type='dropblock'), **TINY)
+    fresh.load_state_dict(state)
+    counters = [m.iter_cnt for m in fresh.modules() if hasattr(m, 'iter_cnt')]
+    assert counters and set(counters) == {3}

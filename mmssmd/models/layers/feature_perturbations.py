@@ -51,7 +51,9 @@ class FeatureDropBlock(DropBlock):
     mmdet's version fails when ``H`` or ``W`` is below ``block_size``; here
     the block shrinks to the largest odd size that fits. Otherwise the same:
     ``drop_prob`` is reached linearly over the first ``warmup_iters``
-    training forward calls of this module, eval is the identity.
+    training forward calls of this module, eval is the identity. The
+    warm-up counter is saved in the state dict (mmdet keeps it as a plain
+    attribute), so a resumed run continues its warm-up.
     """
 
     def forward(self, x: Tensor) -> Tensor:
@@ -65,6 +67,13 @@ class FeatureDropBlock(DropBlock):
             return super().forward(x)
         finally:
             self.block_size = block_size
+
+    def get_extra_state(self) -> dict:
+        """Keep the warm-up position in checkpoints, for exact resume."""
+        return {'iter_cnt': self.iter_cnt}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.iter_cnt = int(state['iter_cnt'])
 
 
 # Components, their defaults and the stages (res2..res5) they perturb when
