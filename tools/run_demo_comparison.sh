@@ -1,67 +1,82 @@
 #!/usr/bin/env bash
-# Trains and tests every method's demo config on the synthetic nuclei with
-# 10% of the train split labeled and the same budget (240 iterations of 4
-# labeled (+ 4 unlabeled) images, the same small RetinaNet), then prints the
-# test AP of each. Pseudo-labeling runs its two stages: the supervised demo's
-# checkpoint labels the unlabeled 90% (score >= 0.9), then a new detector
-# trains on labeled + pseudo-labeled images.
-#   bash tools/run_demo_comparison.sh [METHOD ...]
+# Every method's demo config on the synthetic nuclei with 2.5% of the train
+# split labeled and the same small RetinaNet, data and budget (2000
+# iterations of 4 labeled (+ 4 unlabeled) images), for N seeds, compared by
+# tools/analysis/compare_methods.py (mean +- std, gap closed, Welch p of
+# SSMD against the best other method). Pseudo-labeling runs its two stages
+# per seed: that seed's supervised checkpoint labels the unlabeled images
+# (score >= 0.9), then a new detector trains on labeled + pseudo-labeled.
+#   bash tools/run_demo_comparison.sh [--seeds N] [METHOD ...]
 #   METHOD in: supervised ssmd csd focalmix mmdet_mean_teacher pseudo_label
-# Figures measured on a 2-core CPU are in docs/benchmarks.md.
+#              full (default: all)
+# Runs are shared with tools/run_demo.sh (same work dir): finished runs are
+# not trained again. Figures measured on a 2-core CPU: docs/benchmarks.md.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${MMSSMD_VENV:-$REPO_ROOT/.venv}
 DATA=${DEMO_DATA:-data/synthetic_dsb}
 OUT=${DEMO_WORK_DIR:-work_dirs/demo_comparison}
-METHODS=${*:-supervised ssmd csd focalmix mmdet_mean_teacher pseudo_label}
+JOBS=${DEMO_JOBS:-2}
+SEEDS=1
+METHODS=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    --seeds) SEEDS=$2; shift 2 ;;
+    *) METHODS+=("$1"); shift ;;
+    esac
+done
+[[ ${#METHODS[@]} -gt 0 ]] || METHODS=(supervised ssmd csd focalmix
+                                       mmdet_mean_teacher pseudo_label full)
 bash "$REPO_ROOT/tools/setup_env.sh"
 cd "$REPO_ROOT"
 PY=$VENV/bin/python
+bash tools/misc/prepare_demo_data.sh "$DATA" "${DEMO_NUM_IMAGES:-400}"
+seeds=$(seq 0 $(( SEEDS - 1 )))
 
-if [[ ! -d $DATA/stage1_train ]]; then
-    "$PY" tools/misc/generate_synthetic_dsb.py --out-dir "$DATA" \
-        --num-images 200 --seed 0
-fi
-if [[ ! -f $DATA/annotations/instances_test.json ]]; then
-    "$PY" tools/dataset_converters/dsb2018_to_coco.py --data-root "$DATA" --seed 0
-fi
-if [[ ! -f $DATA/annotations/semi/instances_train.1@10-unlabeled.json ]]; then
-    "$PY" tools/misc/split_semi.py \
-        --ann-file "$DATA/annotations/instances_train.json" \
-        --out-dir "$DATA/annotations/semi" --percents 10 20 30 40 50 --folds 1
-fi
-mkdir -p "$OUT"
-
-# train + test one config; append "name seconds metrics" to the summary
-run() {
-    local name=$1 config=$2 start wd ckpt
-    start=$(date +%s)
-    wd=$OUT/$name
-    echo "[compare] $name: training $config"
-    "$PY" tools/train.py "$config" --work-dir "$wd" > "$wd.train.log" 2>&1
-    ckpt=$(cat "$wd/last_checkpoint")
-    "$PY" tools/test.py "$config" "$ckpt" --work-dir "$wd/test" \
-        > "$wd.test.log" 2>&1
-    echo "$name $(( $(date +%s) - start ))s $(grep -o \
-        'coco/bbox_mAP: [0-9.]*\|coco/bbox_mAP_50: [0-9.]*' "$wd.test.log" \
-        | tr '\n' ' ')" | tee -a "$OUT/summary.txt"
-}
-
-for method in $METHODS; do
+configs=() names=()
+add() { configs+=("$1"); names+=("$2"); }
+for method in "${METHODS[@]}"; do
     case $method in
-    supervised) run supervised configs/demo/supervised_r18_synth_10pct.py ;;
-    pseudo_label)
-        if [[ ! -f $OUT/supervised/last_checkpoint ]]; then
-            run supervised configs/demo/supervised_r18_synth_10pct.py
-        fi
-        "$PY" tools/misc/generate_pseudo_labels.py \
-            configs/demo/supervised_r18_synth_10pct.py \
-            "$(cat "$OUT/supervised/last_checkpoint")" \
-            --ann-file "$DATA/annotations/semi/instances_train.1@10-unlabeled.json" \
-            --out "$DATA/annotations/pseudo/supervised_r18_synth_10pct.json"
-        run pseudo_label configs/demo/pseudo_label_r18_synth_10pct.py ;;
-    *) run "$method" "configs/demo/${method}_r18_synth_10pct.py" ;;
+    supervised) add configs/demo/supervised_r18_synth_2.5pct.py supervised-2.5% ;;
+    full) add configs/demo/supervised_r18_synth.py supervised-100% ;;
+    ssmd) add configs/demo/ssmd_r18_synth_2.5pct.py SSMD-2.5% ;;
+    csd) add configs/demo/csd_r18_synth_2.5pct.py CSD-2.5% ;;
+    focalmix) add configs/demo/focalmix_r18_synth_2.5pct.py FocalMix-2.5% ;;
+    mmdet_mean_teacher)
+        add configs/demo/mmdet_mean_teacher_r18_synth_2.5pct.py mmdet-MT-2.5% ;;
+    pseudo_label) ;;
+    *) echo "unknown method $method" >&2; exit 2 ;;
     esac
 done
-echo "[compare] test AP per method (also in $OUT/summary.txt):"
-cat "$OUT/summary.txt"
+
+compare() {
+    "$PY" tools/analysis/compare_methods.py "$@" --seeds $seeds \
+        --jobs "$JOBS" --work-dir "$OUT"
+}
+if [[ " ${METHODS[*]} " == *" pseudo_label "* ]]; then
+    # stage 1 (the supervised runs), then pseudo-labels per seed, stage 2
+    compare configs/demo/supervised_r18_synth_2.5pct.py \
+        --names supervised-2.5% --report stage1 > /dev/null
+    for seed in $seeds; do
+        pseudo=$DATA/annotations/pseudo/supervised_r18_synth_2.5pct.seed$seed.json
+        if [[ ! -f $pseudo ]]; then
+            "$PY" tools/misc/generate_pseudo_labels.py \
+                configs/demo/supervised_r18_synth_2.5pct.py \
+                "$(cat "$OUT/supervised-2.5%/seed_$seed/last_checkpoint")" \
+                --ann-file "$DATA/annotations/semi/instances_train.1@2.5-unlabeled.json" \
+                --out "$pseudo"
+        fi
+    done
+    compare configs/demo/pseudo_label_r18_synth_2.5pct.py \
+        --names pseudo-label-2.5% --cfg-options \
+        'train_dataloader.dataset.datasets.1.ann_file=annotations/pseudo/supervised_r18_synth_2.5pct.seed{seed}.json' \
+        --report stage2 > /dev/null
+    add configs/demo/pseudo_label_r18_synth_2.5pct.py pseudo-label-2.5%
+fi
+
+args=()
+[[ " ${names[*]} " == *" supervised-2.5% "* ]] && args+=(--baseline supervised-2.5%)
+[[ " ${names[*]} " == *" supervised-100% "* ]] && args+=(--reference supervised-100%)
+[[ " ${names[*]} " == *" SSMD-2.5% "* ]] && args+=(--target SSMD-2.5%)
+compare "${configs[@]}" --names "${names[@]}" "${args[@]}" \
+    --title "Synthetic nuclei, 2.5% labeled: every method" --report all_methods

@@ -18,10 +18,11 @@ from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine import ConfigDict
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import mmssmd  # noqa: F401  (registers modules, checkpoint safe globals)
-from mmssmd.utils import setup_cpu_distributed
+from mmssmd.utils import atomic_write_json, setup_cpu_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -60,6 +61,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--metrics-out',
+        help='also write the test metrics to this JSON file (atomically)')
     parser.add_argument('--tta', action='store_true')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -140,7 +144,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
 
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out is not None and is_main_process():
+        atomic_write_json({k: float(v) if isinstance(v, (int, float)) else v
+                           for k, v in metrics.items()}, args.metrics_out,
+                          indent=2)
 
 
 if __name__ == '__main__':

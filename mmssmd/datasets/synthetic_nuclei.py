@@ -75,7 +75,7 @@ from scipy import ndimage
 __all__ = [
     'SyntheticNucleiConfig', 'SyntheticNucleiSample',
     'synthesize_nuclei_image', 'generate_synthetic_dsb', 'rle_encode',
-    'make_image_id', 'encode_png', 'DSB_FLUORESCENCE_SIZES'
+    'make_image_id', 'encode_png', 'DSB_FLUORESCENCE_SIZES', 'STYLES'
 ]
 
 #: Name of the CSV file written next to ``stage1_train``.
@@ -90,6 +90,12 @@ _REFERENCE_AREA = 256 * 256
 _EIGHT = np.ones((3, 3), bool)  # 8-connectivity
 #: Largest shared area (fraction) of a nucleus not placed to overlap.
 _GRAZE_FRAC = 0.08
+#: Imaging styles of :class:`SyntheticNucleiConfig`.
+STYLES = ('fluorescence', 'brightfield', 'histology')
+#: Optical densities (R, G, B) of haematoxylin and eosin per unit of stain
+#: (Ruifrok & Johnston, 2001), jittered per image.
+_HAEMATOXYLIN = np.array([0.65, 0.70, 0.29], np.float32)
+_EOSIN = np.array([0.07, 0.99, 0.11], np.float32)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,16 @@ class SyntheticNucleiConfig:
             of giving the shared pixels to the top nucleus.
         empty_fraction: Probability that an image contains no nuclei.
         irregularity: Scale of the boundary perturbation (relative radius).
+        styles: Imaging styles an image draws uniformly from (see
+            :data:`STYLES`): ``'fluorescence'`` (bright nuclei on a dark
+            background, grey), ``'brightfield'`` (dark absorbing nuclei on a
+            bright background, grey) and ``'histology'`` (H&E-like colour:
+            haematoxylin nuclei on eosin-stained tissue, per-image stain
+            variation). Like the real DSB 2018 set, a mixture is much harder
+            to learn from a few labeled images than one style.
+        debris_range: Inclusive ``(min, max)`` number of small unlabeled
+            specks (radius 1-2.5 px, below the nucleus sizes) per 256x256
+            image: false-positive bait. ``(0, 0)`` (default) draws none.
         min_mask_area: Smallest number of mask pixels (after clipping to the
             image and resolving overlaps) a nucleus may have.
     """
@@ -132,8 +148,17 @@ class SyntheticNucleiConfig:
     empty_fraction: float = 0.0
     irregularity: float = 0.06
     min_mask_area: int = 12
+    styles: Tuple[str, ...] = ('fluorescence', )
+    debris_range: Tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
+        bad = [st for st in self.styles if st not in STYLES]
+        if not self.styles or bad:
+            raise ValueError(f'styles must be a non-empty subset of {STYLES},'
+                             f' got {self.styles}')
+        dlo, dhi = self.debris_range
+        if not 0 <= dlo <= dhi:
+            raise ValueError(f'bad debris_range {self.debris_range}')
         sizes = [self.image_size] + list(self.image_sizes or [])
         for size in sizes:
             if len(size) != 2 or min(size) < 32:
@@ -161,7 +186,8 @@ class SyntheticNucleiSample:
 
     Attributes:
         image_id: 64-character hex id (sha256 of seed and index).
-        image: Grey image, shape (H, W), uint8.
+        image: Grey image, shape (H, W), or colour image (R, G, B), shape
+            (H, W, 3) (``'histology'`` style), uint8.
         masks: Instance masks, shape (N, H, W), bool; N may be 0.
         stats: Counts: ``visible_overlap_pairs`` (nuclei whose shapes
             overlap in the image), ``mask_overlap_pairs`` (pairs of masks
@@ -500,12 +526,33 @@ def synthesize_nuclei_image(
     bg_level = rng.uniform(0.01, 0.08)
     background = bg_level * (1.0 + 0.3 * _smooth_field(rng,
                                                        (height, width)))
-    expected = np.maximum((signal + background) * illum, 0.0)
+    # style, debris and stains come from their own stream, so that the
+    # default (one style, no debris) renders exactly as before
+    style_rng = np.random.default_rng(
+        np.random.SeedSequence([int(seed), int(index), 0x57E]))
+    style = (cfg.styles[int(style_rng.integers(len(cfg.styles)))]
+             if len(cfg.styles) > 1 else cfg.styles[0])
+    dlo, dhi = cfg.debris_range
+    if dhi > 0:
+        n_debris = int(round(style_rng.integers(dlo, dhi + 1) * area_scale))
+        signal += _gaussian_blur(
+            _debris(style_rng, (height, width), n_debris), 0.8)
+    if style == 'fluorescence':
+        expected = np.maximum((signal + background) * illum, 0.0)
+    elif style == 'brightfield':
+        # transmitted light, absorbed by the stained nuclei
+        absorb = style_rng.uniform(0.6, 1.8)
+        expected = (style_rng.uniform(0.55, 0.85) * illum *
+                    np.exp(-absorb * signal) + 0.2 * background)
+    else:  # histology: Beer-Lambert with haematoxylin and eosin
+        expected = _histology(style_rng, signal, background, illum)
     photons = float(np.exp(rng.uniform(np.log(40.0), np.log(400.0))))
     noisy = rng.poisson(expected * photons).astype(np.float32) / photons
     noisy += rng.normal(0.0, rng.uniform(0.003, 0.015),
                         size=noisy.shape).astype(np.float32)
     gain = rng.uniform(110.0, 230.0)
+    if style != 'fluorescence':
+        gain = 255.0 * style_rng.uniform(0.85, 1.0)  # a bright background
     image = np.clip(np.rint(noisy * gain), 0, 255).astype(np.uint8)
 
     masks = np.zeros((len(placed), height, width), bool)
@@ -521,6 +568,44 @@ def synthesize_nuclei_image(
         image=image,
         masks=masks,
         stats=stats)
+
+
+def _debris(rng: np.random.Generator, shape: Tuple[int, int],
+            count: int) -> np.ndarray:
+    """``count`` small bright specks (radius 1-2.5 px), unlabeled."""
+    height, width = shape
+    field = np.zeros(shape, np.float32)
+    for _ in range(count):
+        cy, cx = rng.uniform(0, height), rng.uniform(0, width)
+        r = rng.uniform(1.0, 2.5)
+        y0, y1 = max(int(cy - r - 1), 0), min(int(cy + r + 2), height)
+        x0, x1 = max(int(cx - r - 1), 0), min(int(cx + r + 2), width)
+        dy = np.arange(y0, y1, dtype=np.float32)[:, None] - cy
+        dx = np.arange(x0, x1, dtype=np.float32)[None, :] - cx
+        field[y0:y1, x0:x1] += rng.uniform(0.4, 1.4) * np.clip(
+            r + 0.5 - np.hypot(dy, dx), 0.0, 1.0)
+    return field
+
+
+def _histology(rng: np.random.Generator, signal: np.ndarray,
+               background: np.ndarray, illum: np.ndarray) -> np.ndarray:
+    """Transmitted RGB intensity in [0, 1] of an H&E-like slide, (H, W, 3).
+
+    Nuclei take haematoxylin in proportion to ``signal``; the tissue around
+    them takes eosin (a smooth field plus a halo of cytoplasm around the
+    nuclei); stain vectors and amounts vary per image, as between labs.
+    """
+    shape = signal.shape
+    h_vec = _HAEMATOXYLIN * rng.uniform(0.8, 1.2, 3).astype(np.float32)
+    e_vec = _EOSIN * rng.uniform(0.8, 1.2, 3).astype(np.float32)
+    cytoplasm = _box_blur(signal, rng.uniform(3.0, 6.0))
+    cytoplasm /= max(float(cytoplasm.max()), 1e-6)
+    eosin = (rng.uniform(0.1, 0.35) *
+             (1.0 + 0.5 * _smooth_field(rng, shape, 5)) +
+             rng.uniform(0.1, 0.5) * cytoplasm + 2.0 * background)
+    od = (rng.uniform(0.8, 2.0) * signal[..., None] * h_vec +
+          np.maximum(eosin, 0.0)[..., None] * e_vec)
+    return (illum[..., None] * np.exp(-od)).astype(np.float32)
 
 
 def encode_png(array: np.ndarray, level: int = 1) -> bytes:
@@ -567,8 +652,9 @@ def _write_sample(sample: SyntheticNucleiSample, train_dir: str) -> List[str]:
     image_dir = osp.join(train_dir, sample.image_id)
     os.makedirs(osp.join(image_dir, 'images'))
     os.makedirs(osp.join(image_dir, 'masks'))
-    grey = sample.image
-    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    image = sample.image
+    rgb = [image] * 3 if image.ndim == 2 else [image[..., c] for c in range(3)]
+    rgba = np.dstack(rgb + [np.full(image.shape[:2], 255, np.uint8)])
     _write_png(osp.join(image_dir, 'images', f'{sample.image_id}.png'), rgba)
     rows = []
     for k, mask in enumerate(sample.masks):
@@ -584,7 +670,7 @@ def _worker(task):
     seed, index, cfg, train_dir = task
     sample = synthesize_nuclei_image(seed, index, cfg)
     rows = _write_sample(sample, train_dir)
-    h, w = sample.image.shape
+    h, w = sample.image.shape[:2]
     return index, rows, len(sample.masks), (h, w), sample.stats
 
 
@@ -603,6 +689,8 @@ def generate_synthetic_dsb(out_dir: str,
                            empty_fraction: float = 0.0,
                            irregularity: float = 0.06,
                            min_mask_area: int = 12,
+                           styles: Sequence[str] = ('fluorescence', ),
+                           debris_range: Tuple[int, int] = (0, 0),
                            workers: int = 1,
                            overwrite: bool = False,
                            show_progress: bool = True) -> Dict:
@@ -654,7 +742,9 @@ def generate_synthetic_dsb(out_dir: str,
         mask_overlap_prob=mask_overlap_prob,
         empty_fraction=empty_fraction,
         irregularity=irregularity,
-        min_mask_area=int(min_mask_area))
+        min_mask_area=int(min_mask_area),
+        styles=tuple(styles),
+        debris_range=tuple(int(v) for v in debris_range))
     out_dir = osp.abspath(osp.expanduser(str(out_dir)))
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise FileExistsError(f'{out_dir} exists and is not a directory')

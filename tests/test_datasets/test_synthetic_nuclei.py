@@ -280,3 +280,44 @@ def test_encode_png_roundtrip():
     dec = cv2.imdecode(np.frombuffer(sn.encode_png(rgba), np.uint8),
                        cv2.IMREAD_UNCHANGED)
     assert (dec == rgba[..., [2, 1, 0, 3]]).all()  # OpenCV reads BGRA
+
+
+def test_styles_and_debris_change_the_rendering_only():
+    """Styles and debris are drawn from their own random stream: the nuclei
+    (masks) are those of the default set, the default images are unchanged,
+    and each style renders as described (bright nuclei on dark, dark on
+    bright, coloured H&E-like)."""
+    mixed = sn.SyntheticNucleiConfig(
+        styles=('fluorescence', 'brightfield', 'histology'),
+        debris_range=(10, 20))
+    seen = set()
+    for index in range(12):
+        plain = sn.synthesize_nuclei_image(3, index)
+        styled = sn.synthesize_nuclei_image(3, index, mixed)
+        assert np.array_equal(plain.masks, styled.masks)
+        if len(plain.masks) == 0:
+            continue
+        fg = plain.masks.any(0)
+        img = styled.image.astype(np.float32)
+        if img.ndim == 3:  # histology: purple nuclei on pinkish tissue
+            seen.add('histology')
+            assert img.shape[2] == 3
+            assert img[fg].mean() < img[~fg].mean()
+            assert img[~fg][:, 1].mean() < img[~fg][:, 0].mean()  # G < R
+            continue
+        style = 'fluorescence' if img[~fg].mean() < 100 else 'brightfield'
+        seen.add(style)
+        if style == 'fluorescence':
+            assert img[fg].mean() > img[~fg].mean()
+        else:
+            assert img[fg].mean() < img[~fg].mean()
+    assert seen == {'fluorescence', 'brightfield', 'histology'}
+    # the default (one style, no debris) renders byte for byte as before
+    # the options existed (hashes taken with the generator of that time)
+    for index, digest in ((0, '3c0fcf934b2cc358'), (1, '1101eab311ddcf1d')):
+        image = sn.synthesize_nuclei_image(3, index).image
+        assert hashlib.sha256(image.tobytes()).hexdigest()[:16] == digest
+    with pytest.raises(ValueError, match='styles'):
+        sn.SyntheticNucleiConfig(styles=('sepia', ))
+    with pytest.raises(ValueError, match='debris'):
+        sn.SyntheticNucleiConfig(debris_range=(5, 2))

@@ -90,3 +90,23 @@ def test_rejects_bad_options():
     for kwargs in (dict(alpha=1.0), dict(init='mean'), dict(buffers='x')):
         with pytest.raises(ValueError):
             EMATeacherHook(**kwargs)
+
+
+def test_burn_in_copies_the_student_then_averages():
+    model = Pair()
+    hook = EMATeacherHook(alpha=0.9, init='independent', burn_in_iters=2)
+    for it in range(2):  # burn-in: the teacher is the student after a step
+        with torch.no_grad():
+            model.student[0].weight.add_(1.0)
+        hook.after_train_iter(runner(model, iteration=it), 0)
+        torch.testing.assert_close(model.teacher.state_dict(),
+                                   model.student.state_dict())
+    t0, s0 = snapshot(model.teacher), snapshot(model.student)
+    with torch.no_grad():
+        model.student[0].weight.add_(1.0)
+    hook.after_train_iter(runner(model, iteration=2), 0)  # EMA from now on
+    torch.testing.assert_close(model.teacher.state_dict()['0.weight'],
+                               0.9 * t0['0.weight'] +
+                               0.1 * (s0['0.weight'] + 1.0))
+    with pytest.raises(ValueError, match='burn_in_iters'):
+        EMATeacherHook(burn_in_iters=-1)

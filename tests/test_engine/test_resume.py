@@ -52,7 +52,7 @@ class KillAtIterHook(Hook):
 '''
 
 CONFIG = '''
-_base_ = '{repo}/configs/demo/ssmd_r18_synth_10pct.py'
+_base_ = '{repo}/configs/demo/ssmd_r18_synth_2.5pct.py'
 __root = '{root}/'
 image_size = (96, 96)
 randomness = dict(seed=7, deterministic=True)

@@ -27,23 +27,31 @@ def tensors():
     return z_s, torch.tensor(Z_T).view(-1, 1), d_s, torch.tensor(D_T)
 
 
-def hand_adaptive(components='cxywh'):
-    cls_terms, box_terms = [], []
+def hand_adaptive(components='cxywh', reduction='weighted_mean'):
+    cls_terms, box_terms, weights = [], [], []
     for zs, zt, ds, dt in zip(Z_S, Z_T, D_S, D_T):
         ps, pt = sigmoid(zs), sigmoid(zt)
         w = ((1 - (1 - ps))**2 + (1 - (1 - pt))**2) / 2  # 1 - p[bg] = p[fg]
+        weights.append(w)
         cls_terms.append(w * kl(pt, ps) if 'c' in components else 0.)
         box_terms.append(w * sum((ds[k] - dt[k])**2
                                  for k, name in enumerate('xywh')
                                  if name in components))
-    n = len(Z_S)
-    return sum(cls_terms) / n, sum(box_terms) / n
+    denom = {
+        'mean': len(Z_S),  # every anchor
+        'weighted_mean': sum(weights),
+        # anchors whose student foreground beats background: only z_s = 2
+        'foreground': 1,
+    }[reduction]
+    return sum(cls_terms) / denom, sum(box_terms) / denom
 
 
-def test_adaptive_cost_matches_hand_computation():
+@pytest.mark.parametrize('reduction', ['mean', 'weighted_mean', 'foreground'])
+def test_adaptive_cost_matches_hand_computation(reduction):
     z_s, z_t, d_s, d_t = tensors()
-    out = AdaptiveConsistencyLoss()([z_s], [z_t], [d_s], [d_t])
-    cls, box = hand_adaptive()
+    out = AdaptiveConsistencyLoss(reduction=reduction)([z_s], [z_t], [d_s],
+                                                       [d_t])
+    cls, box = hand_adaptive(reduction=reduction)
     assert out['loss_consistency_cls'].item() == pytest.approx(cls, rel=1e-5)
     assert out['loss_consistency_box'].item() == pytest.approx(box, rel=1e-5)
     w = [(sigmoid(a)**2 + sigmoid(b)**2) / 2 for a, b in zip(Z_S, Z_T)]
@@ -51,11 +59,31 @@ def test_adaptive_cost_matches_hand_computation():
         sum(w) / 3, rel=1e-5)
 
 
+def test_weighted_mean_ignores_the_number_of_background_anchors():
+    """Adding confidently-background anchors (W ~ 0) leaves the weighted
+    mean unchanged, while the paper-literal mean shrinks with them."""
+    z_s, z_t, d_s, d_t = tensors()
+    bg = torch.full((1000, 1), -30.)
+    more = ([torch.cat([z_s, bg])], [torch.cat([z_t, bg])],
+            [torch.cat([d_s, torch.zeros(1000, 4)])],
+            [torch.cat([d_t, torch.ones(1000, 4)])])
+    weighted = AdaptiveConsistencyLoss(reduction='weighted_mean')
+    mean = AdaptiveConsistencyLoss(reduction='mean')
+    for name in ('loss_consistency_cls', 'loss_consistency_box'):
+        assert weighted(*more)[name].item() == pytest.approx(
+            weighted([z_s], [z_t], [d_s], [d_t])[name].item(), rel=1e-5)
+        assert mean(*more)[name].item() == pytest.approx(
+            mean([z_s], [z_t], [d_s], [d_t])[name].item() * 3 / 1003,
+            rel=1e-4)
+    with pytest.raises(ValueError, match='reduction'):
+        AdaptiveConsistencyLoss(reduction='sum')
+
+
 def test_gradient_of_kl_is_weighted_sigmoid_difference():
     """W is a weight (detached): d/dz_s of W*KL(p_t||p_s) = W (p_s - p_t)."""
     z_s, z_t, d_s, d_t = tensors()
-    out = AdaptiveConsistencyLoss(components=('c', ))([z_s], [z_t], [d_s],
-                                                      [d_t])
+    out = AdaptiveConsistencyLoss(components=('c', ), reduction='mean')(
+        [z_s], [z_t], [d_s], [d_t])
     out['loss_consistency_cls'].backward()
     for i, (zs, zt) in enumerate(zip(Z_S, Z_T)):
         ps, pt = sigmoid(zs), sigmoid(zt)
@@ -85,11 +113,17 @@ def test_zero_when_teacher_equals_student():
 
 def test_levels_weigh_one_each_and_can_be_selected():
     z_s, z_t, d_s, d_t = tensors()
-    cls, box = hand_adaptive()
-    two = AdaptiveConsistencyLoss()([z_s, z_s], [z_t, z_t], [d_s, d_s],
-                                    [d_t, d_t])
+    # paper-literal mean: a per-level mean, levels summed
+    cls, box = hand_adaptive(reduction='mean')
+    two = AdaptiveConsistencyLoss(reduction='mean')(
+        [z_s, z_s], [z_t, z_t], [d_s, d_s], [d_t, d_t])
     assert two['loss_consistency_cls'].item() == pytest.approx(2 * cls,
                                                                rel=1e-5)
+    # weighted mean: pooled over the levels, a weighted average of l
+    cls, box = hand_adaptive(reduction='weighted_mean')
+    two = AdaptiveConsistencyLoss()([z_s, z_s], [z_t, z_t], [d_s, d_s],
+                                    [d_t, d_t])
+    assert two['loss_consistency_cls'].item() == pytest.approx(cls, rel=1e-5)
     # level 1 holds garbage that must not count when only level 0 is used
     garbage = torch.full_like(z_t, 9.)
     one = AdaptiveConsistencyLoss(levels=(0, ))([z_s, z_s], [z_t, garbage],
@@ -98,6 +132,20 @@ def test_levels_weigh_one_each_and_can_be_selected():
     assert one['loss_consistency_box'].item() == pytest.approx(box, rel=1e-5)
     with pytest.raises(ValueError, match='levels'):
         AdaptiveConsistencyLoss(levels=(0, 3))([z_s], [z_t], [d_s], [d_t])
+
+
+def test_background_level_counts_by_its_weights_only():
+    """A level of confident background with large box disagreements adds
+    (almost) nothing to the weighted mean: pooling over levels keeps a
+    background-only level from being normalised up to full weight."""
+    z_s, z_t, d_s, d_t = tensors()
+    bg = torch.full((50, 1), -12.)
+    loss = AdaptiveConsistencyLoss()
+    alone = loss([z_s], [z_t], [d_s], [d_t])
+    both = loss([z_s, bg], [z_t, bg], [d_s, torch.zeros(50, 4)],
+                [d_t, torch.full((50, 4), 3.)])
+    assert both['loss_consistency_box'].item() == pytest.approx(
+        alone['loss_consistency_box'].item(), rel=1e-6)
 
 
 def test_csd_cost_matches_hand_computation():

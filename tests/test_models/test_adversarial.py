@@ -6,7 +6,7 @@ from mmdet.registry import MODELS
 from mmengine.logging import MessageHub
 
 import mmssmd  # noqa: F401
-from mmssmd.models.detectors.ssmd import flatten_levels
+from mmssmd.models.utils import flatten_levels, flip_column_pairing
 from mmssmd.models.utils import (foreground_mask,
                                  instance_adversarial_perturbation,
                                  per_image_l2_normalize)
@@ -192,7 +192,12 @@ def test_ssmd_adversarial_pass_touches_no_parameter_or_gradient():
     with torch.no_grad():
         s_cls, s_box = model.student.bbox_head(
             model.student.extract_feat(t_in))
-    s_cls, s_box = flatten_levels(s_cls, s_box, 1)
+    valid = [
+        v for _, v in flip_column_pairing(
+            model.student.bbox_head.prior_generator,
+            [c.shape[-1] for c in s_cls], 64)
+    ]
+    s_cls, s_box = flatten_levels(s_cls, s_box, 1, valid)
     params = {n: p.detach().clone() for n, p in model.named_parameters()}
     buffers = {n: b.clone() for n, b in model.named_buffers()}
     r_adv = model.adversarial_perturbation(t_in, s_cls, s_box)
@@ -291,3 +296,69 @@ def test_labeled_images_without_objects_give_finite_losses():
     for k, v in losses.items():
         values = v if isinstance(v, list) else [v]
         assert all(torch.isfinite(x).all() for x in values), k
+
+
+def ssmd_student_view(model, size=64):
+    """A batch, the student's paired outputs on it and the teacher view."""
+    torch.manual_seed(3)
+    x = torch.rand(4, 3, size, size)
+    head = model.student.bbox_head
+    with torch.no_grad():
+        s_cls, s_box = head(model.student.extract_feat(x))
+    valid = [v for _, v in flip_column_pairing(
+        head.prior_generator, [c.shape[-1] for c in s_cls], size)]
+    s_cls, s_box = flatten_levels(s_cls, s_box, 1, valid)
+    return x.flip(-1), s_cls, s_box, valid
+
+
+def test_probe_below_float32_resolution_keeps_the_direction():
+    """xi * r vanishes in float32 for the paper's xi, yet r_adv points the
+    same way as with a representable probe: autograd differentiates the
+    addition exactly and the consistency gradient at r = 0 is not zero."""
+    model = ssmd_with_confident_student()
+    t_in, s_cls, s_box, _ = ssmd_student_view(model)
+    out = {}
+    for xi in (5e-7, 1e-2):
+        model.set_adversarial(dict(xi=xi, eps=2.0, tau=0.95))
+        torch.manual_seed(0)
+        out[xi] = (model.adversarial_perturbation(t_in, s_cls, s_box),
+                   model.adversarial_stats['probe_kept'])
+    assert out[5e-7][1] < 0.2  # the probe is mostly gone ...
+    assert out[1e-2][1] > 0.99  # ... and survives at 1e-2
+    cos = torch.nn.functional.cosine_similarity(
+        out[5e-7][0].flatten(1), out[1e-2][0].flatten(1), dim=1)
+    assert cos.min() > 0.99  # a random direction: ~0
+
+
+def test_perturbation_changes_the_teacher_output_at_confident_anchors():
+    """The teacher's outputs with and without r_adv: at the anchors IAP
+    targets, r_adv moves them much more than a random perturbation of the
+    same norm, and the move grows with eps (RMS per element logged)."""
+    model = ssmd_with_confident_student()
+    t_in, s_cls, s_box, valid = ssmd_student_view(model)
+    masks = foreground_mask(s_cls, 0.95)
+    assert sum(int(m.sum()) for m in masks) > 100
+
+    def teacher(x):
+        with torch.no_grad():
+            cls, box, _ = model.teacher_dense_outputs(x, x.shape[-1])
+        cls, box = flatten_levels(cls, box, 1, valid)
+        return torch.cat([torch.cat([c[m] for c, m in zip(cls, masks)]),
+                          torch.cat([b[m] for b, m in zip(box, masks)])],
+                         dim=1)
+
+    clean = teacher(t_in)
+    moves = []
+    for eps in (2.0, 8.0):
+        model.set_adversarial(dict(xi=1e-2, eps=eps, tau=0.95))
+        r_adv = model.adversarial_perturbation(t_in, s_cls, s_box)
+        rms = model.adversarial_stats['perturbation_rms']
+        assert rms == pytest.approx(eps / (3 * 64 * 64)**0.5, rel=1e-3)
+        torch.manual_seed(eps)
+        rand = torch.randn_like(t_in)
+        rand = eps * rand / rand.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+        adv_move = (teacher(t_in + r_adv) - clean).abs().mean()
+        rand_move = (teacher(t_in + rand) - clean).abs().mean()
+        assert adv_move > 3 * rand_move
+        moves.append(adv_move)
+    assert moves[1] > 2 * moves[0] > 0

@@ -19,7 +19,7 @@ import mmssmd  # noqa: F401
 REPO = Path(__file__).resolve().parents[2]
 
 
-def tiny_csd_cfg(strides=(8, 16, 32), **semi_train_cfg):
+def tiny_csd_cfg(strides=(8, 16, 32), center_offset=0., **semi_train_cfg):
     """CSD around a tiny RetinaNet: one anchor per position, width 2*s."""
     preprocessor = dict(type='DetDataPreprocessor', mean=[0.] * 3,
                         std=[1.] * 3, pad_size_divisor=32)
@@ -37,7 +37,8 @@ def tiny_csd_cfg(strides=(8, 16, 32), **semi_train_cfg):
             stacked_convs=1, feat_channels=32,
             anchor_generator=dict(type='AnchorGenerator',
                                   octave_base_scale=2, scales_per_octave=1,
-                                  ratios=[1.0], strides=list(strides)),
+                                  ratios=[1.0], strides=list(strides),
+                                  center_offset=center_offset),
             bbox_coder=dict(type='DeltaXYWHBBoxCoder',
                             target_means=[0.] * 4, target_stds=[1.] * 4),
             loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
@@ -56,8 +57,9 @@ def tiny_csd_cfg(strides=(8, 16, 32), **semi_train_cfg):
     return cfg
 
 
-def tiny_csd(strides=(8, 16, 32), **semi_train_cfg):
-    return MODELS.build(tiny_csd_cfg(strides, **semi_train_cfg))
+def tiny_csd(strides=(8, 16, 32), center_offset=0., **semi_train_cfg):
+    return MODELS.build(
+        tiny_csd_cfg(strides, center_offset, **semi_train_cfg))
 
 
 def sample(h, w, boxes=None):
@@ -93,22 +95,23 @@ def sigmoid(z):
 def test_hand_built_pair():
     """One level of 1 x 2 positions, one anchor; values checked by hand.
 
-    Image 8 x 16, stride 8: columns 0 and 1. Anchor width 2 * 8 = 16, and
-    mmdet's anchor centres at j * 8 put the mirror of column 1 one stride
-    (8 px = 0.5 anchor widths) right of column 0, so the aligned mirror
-    ``dx`` is ``-dx_raw + 0.5``.
+    Image 8 x 16, stride 8, mmdet's anchor centres at x = 0 and 8. Under the
+    flip x -> 16 - x, column 1 (x = 8) is its own mirror position: it pairs
+    with column 1 of the mirror's raw output, and the aligned ``dx`` is
+    ``-dx_raw``. Column 0 (x = 0) mirrors to x = 16, where no anchor is: it
+    has no partner and takes no part, however confident.
     """
     model = tiny_csd(strides=(8, ), consistency_schedule='constant')
     model.train()
     # [view, A*C, H, W]: view 0 = original, view 1 = raw mirror output
-    z = torch.tensor([[[[2.0, -1.0]]], [[[3.0, 1.0]]]], requires_grad=True)
-    d_o = [0.1, 0.2, 0.3, 0.4]  # original column 0
-    d_f1 = [-0.3, 0.25, 0.35, 0.3]  # raw mirror column 1 -> column 0
+    z = torch.tensor([[[[2.5, 2.0]]], [[[3.0, 1.0]]]], requires_grad=True)
+    d_o = [0.1, 0.2, 0.3, 0.4]  # original column 1
+    d_f1 = [-0.3, 0.25, 0.35, 0.3]  # raw mirror column 1
     box = torch.zeros(2, 4, 1, 2)
-    box[0, :, 0, 0] = torch.tensor(d_o)
-    box[0, :, 0, 1] = torch.tensor([1., -1., 2., 0.5])  # masked out
+    box[0, :, 0, 1] = torch.tensor(d_o)
+    box[0, :, 0, 0] = torch.tensor([1., -1., 2., 0.5])  # unpaired
     box[1, :, 0, 1] = torch.tensor(d_f1)
-    box[1, :, 0, 0] = torch.tensor([-2., 1., 0.3, 0.1])  # masked out
+    box[1, :, 0, 0] = torch.tensor([-2., 1., 0.3, 0.1])  # unpaired
     box.requires_grad_(True)
     seen = {}
 
@@ -123,44 +126,42 @@ def test_hand_built_pair():
                                                              7.]])]})
     torch.testing.assert_close(seen['x'], torch.cat([x, x.flip(-1)]))
 
-    # mask from the original view only: column 0 (sigmoid(2) > 0.5), not
-    # column 1 (sigmoid(-1) < 0.5), although the mirror's aligned column 1
-    # (raw column 0, logit 3) is confident
+    # the paired column 1 is kept (original view: sigmoid(2) > 0.5)
     p_o, p_f = sigmoid(2.0), sigmoid(1.0)
     cls = (bernoulli_kl(p_f, p_o) + bernoulli_kl(p_o, p_f)) / 2
-    dx_f = 0.3 + 0.5
+    dx_f = 0.3
     sq = [(0.1 - dx_f)**2, (0.2 - 0.25)**2, (0.3 - 0.35)**2, (0.4 - 0.3)**2]
     loc = sum(sq) / 4
     assert losses['cons_loss_cls'].item() == pytest.approx(cls, rel=1e-5)
     assert losses['cons_loss_bbox'].item() == pytest.approx(loc, rel=1e-5)
-    assert losses['consistency_anchor_weight'].item() == pytest.approx(0.5)
+    assert losses['consistency_anchor_weight'].item() == pytest.approx(1.0)
     assert losses['consistency_lambda'].item() == 1
 
     # gradients: each view is pulled towards the other's stop-gradient
     # target, d/dz KL(sg(q) || sigmoid(z)) = sigmoid(z) - q, halved
     g_z, g_box = torch.autograd.grad(
         losses['cons_loss_cls'] + losses['cons_loss_bbox'], (z, box))
-    assert g_z[0, 0, 0, 0].item() == pytest.approx((p_o - p_f) / 2, rel=1e-5)
+    assert g_z[0, 0, 0, 1].item() == pytest.approx((p_o - p_f) / 2, rel=1e-5)
     assert g_z[1, 0, 0, 1].item() == pytest.approx((p_f - p_o) / 2, rel=1e-5)
-    assert g_z[0, 0, 0, 1] == 0 and g_z[1, 0, 0, 0] == 0
-    # location: d/d dx_o (dx_o - dx_f)^2 / 4 and, through dx_f = -raw + 0.5,
-    # the same value for the raw mirror dx
-    assert g_box[0, 0, 0, 0].item() == pytest.approx((0.1 - dx_f) / 2)
+    assert g_z[0, 0, 0, 0] == 0 and g_z[1, 0, 0, 0] == 0
+    # location: d/d dx_o (dx_o - dx_f)^2 / 4 and, through dx_f = -raw, the
+    # same value for the raw mirror dx
+    assert g_box[0, 0, 0, 1].item() == pytest.approx((0.1 - dx_f) / 2)
     assert g_box[1, 0, 0, 1].item() == pytest.approx((0.1 - dx_f) / 2)
-    assert g_box[0, 3, 0, 0].item() == pytest.approx((0.4 - 0.3) / 2)
+    assert g_box[0, 3, 0, 1].item() == pytest.approx((0.4 - 0.3) / 2)
     assert g_box[1, 3, 0, 1].item() == pytest.approx(-(0.4 - 0.3) / 2)
-    assert torch.all(g_box[0, :, 0, 1] == 0)
-    assert torch.all(g_box[1, :, 0, 0] == 0)
+    assert torch.all(g_box[:, :, 0, 0] == 0)
 
 
-def equivariant_head(strides, correction=True, odd=True):
-    """A parameter-free head that is exactly mirror-equivariant.
+def equivariant_head(strides, odd=True):
+    """A parameter-free head that is exactly mirror-equivariant about the
+    centres of its pooling cells, ``(j + 0.5) * s``.
 
-    Per level (stride s, anchor width 2s): ``p = avg_pool(mean_c(x), s)``;
-    class logit ``p``; ``dx = u + 0.25`` with ``u`` the central difference
-    of ``p`` along the width (odd under a mirror) and 0.25 half of the
-    anchor-centre shift (``s / 2s``); ``dy, dw, dh`` even functions of p.
-    Then the aligned mirror outputs equal the original ones exactly.
+    Per level (stride s): ``p = avg_pool(mean_c(x), s)``; class logit ``p``;
+    ``dx = u`` with ``u`` the central difference of ``p`` along the width
+    (odd under a mirror); ``dy, dw, dh`` even functions of p. With anchors
+    at the cell centres (``center_offset=0.5``) the aligned mirror outputs
+    equal the original ones exactly.
     """
     kernel = torch.tensor([[[[-1., 0., 1.]]]]) if odd else torch.tensor(
         [[[[0., -1., 1.]]]])
@@ -171,22 +172,22 @@ def equivariant_head(strides, correction=True, odd=True):
         for s in strides:
             p = F.avg_pool2d(x, s)
             u = F.conv2d(p, kernel, padding=(0, 1))
-            dx = u + (0.25 if correction else 0.0)
             cls.append(p)
-            box.append(torch.cat([dx, p, p**2, -p], dim=1))
+            box.append(torch.cat([u, p, p**2, -p], dim=1))
         return cls, box
 
     return forward
 
 
-@pytest.mark.parametrize('correction,odd,zero', [(True, True, True),
-                                                 (False, True, False),
-                                                 (True, False, False)])
-def test_mirror_equivariant_toy_has_zero_consistency(correction, odd, zero):
+@pytest.mark.parametrize('offset,odd,zero', [(0.5, True, True),
+                                             (0.5, False, False),
+                                             (0.0, True, False)])
+def test_mirror_equivariant_toy_has_zero_consistency(offset, odd, zero):
     strides = (8, 16)
-    model = tiny_csd(strides=strides, consistency_schedule='constant')
+    model = tiny_csd(strides=strides, center_offset=offset,
+                     consistency_schedule='constant')
     model.extract_feat = lambda x: (x, )
-    model.bbox_head.forward = equivariant_head(strides, correction, odd)
+    model.bbox_head.forward = equivariant_head(strides, odd)
     torch.manual_seed(1)
     inputs = {'sup': torch.randn(2, 3, 32, 64),
               'unsup': torch.randn(2, 3, 32, 64)}
@@ -197,7 +198,7 @@ def test_mirror_equivariant_toy_has_zero_consistency(correction, odd, zero):
     total = losses['cons_loss_cls'] + losses['cons_loss_bbox']
     if zero:
         assert total.item() == pytest.approx(0, abs=1e-10)
-    else:  # a non-equivariant head, or a missing anchor-centre shift
+    else:  # a non-equivariant head, or anchors off the cell centres
         assert total.item() > 1e-3
 
 
@@ -217,7 +218,7 @@ def test_one_network_both_views_get_gradient():
     model.zero_grad()
     model.eval()  # BN statistics of the batch would couple the two views
     x = torch.cat([inputs['sup'], inputs['unsup']])
-    cls_o, box_o, cls_f, box_f = model.two_view_outputs(x)
+    cls_o, box_o, cls_f, box_f, _ = model.two_view_outputs(x)
     g_o = torch.autograd.grad(box_o[0].sum(), model.backbone.conv1.weight,
                               retain_graph=True)[0]
     g_f = torch.autograd.grad(box_f[0].sum(), model.backbone.conv1.weight)[0]
@@ -280,7 +281,7 @@ def test_ramp_and_bad_options():
 
 def test_configs_have_no_teacher_machinery():
     for name in ('csd/csd_r50_dsb_10pct.py', 'csd/csd_r101_dsb_50pct.py',
-                 'demo/csd_r18_synth_10pct.py'):
+                 'demo/csd_r18_synth_2.5pct.py'):
         cfg = Config.fromfile(str(REPO / 'configs' / name))
         assert cfg.model.type == 'CSD'
         assert cfg.model.consistency_loss.adaptive is False
@@ -332,7 +333,7 @@ def test_csd_trains_through_the_runner(tmp_path):
         'default_hooks.checkpoint.interval=3'
     ]
     work = tmp_path / 'csd'
-    out = run(['tools/train.py', 'configs/demo/csd_r18_synth_10pct.py',
+    out = run(['tools/train.py', 'configs/demo/csd_r18_synth_2.5pct.py',
                '--work-dir', work, '--cfg-options'] + opts)
     for key in ('sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
                 'cons_loss_bbox', 'consistency_lambda', 'coco/bbox_mAP'):
@@ -343,6 +344,6 @@ def test_csd_trains_through_the_runner(tmp_path):
     assert ckpt.exists()
     state = torch.load(ckpt, map_location='cpu')['state_dict']
     assert not any(k.startswith(('teacher.', 'student.')) for k in state)
-    out = run(['tools/test.py', 'configs/demo/csd_r18_synth_10pct.py', ckpt,
+    out = run(['tools/test.py', 'configs/demo/csd_r18_synth_2.5pct.py', ckpt,
                '--work-dir', tmp_path / 'test', '--cfg-options'] + opts)
     assert 'coco/bbox_mAP:' in out

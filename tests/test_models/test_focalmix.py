@@ -51,9 +51,10 @@ TINY = dict(
                   nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
 
 
-def build_focalmix(**semi_train_cfg):
+def build_focalmix(center_offset=0., **semi_train_cfg):
     cfg = ConfigDict(copy.deepcopy(TINY))
     cfg.type = 'FocalMix'
+    cfg.bbox_head.anchor_generator.center_offset = center_offset
     cfg.data_preprocessor = dict(
         type='MultiBranchDataPreprocessor',
         data_preprocessor=TINY['data_preprocessor'])
@@ -173,7 +174,8 @@ def toy_head(model, equivariant=True):
 
 
 def test_guessed_targets_of_a_mirror_equivariant_model():
-    model = build_focalmix()
+    # the pooling toy is equivariant about its cell centres: anchors there
+    model = build_focalmix(center_offset=0.5)
     forward = toy_head(model, equivariant=True)
     x = torch.rand(2, 3, 64, 64)
     cls, box, sizes = model.guess_targets(x)
@@ -185,8 +187,10 @@ def test_guessed_targets_of_a_mirror_equivariant_model():
     # box deltas: the mean of the identity deltas and the flipped view's
     # deltas mapped back (dy, dw, dh unchanged by the mirror)
     cf, bf = forward(x.flip(-1))
-    _, bf = align_flipped_outputs(cf, bf, model.bbox_head.prior_generator,
-                                  model.bbox_head.bbox_coder, 64)
+    _, bf, valid = align_flipped_outputs(cf, bf,
+                                         model.bbox_head.prior_generator,
+                                         model.bbox_head.bbox_coder, 64)
+    assert all(v.all() for v in valid)
     expected = (images_to_anchor_major(b0, 4) +
                 images_to_anchor_major(bf, 4)) / 2
     torch.testing.assert_close(box, expected)
@@ -194,15 +198,37 @@ def test_guessed_targets_of_a_mirror_equivariant_model():
         ..., 1:])
 
 
-def test_guessed_targets_average_then_sharpen():
+def test_unpaired_anchors_take_the_identity_guess():
+    """mmdet's offset 0: column 0 of each level has no mirror partner, so
+    its guess is the identity view alone; the others average both."""
     model = build_focalmix()
     forward = toy_head(model, equivariant=False)
     x = torch.rand(1, 3, 64, 64)
     cls, _, _ = model.guess_targets(x)
+    c0, _ = forward(x)
+    cf, _, valid = align_flipped_outputs(*forward(x.flip(-1)),
+                                         model.bbox_head.prior_generator,
+                                         model.bbox_head.bbox_coder, 64)
+    assert all(not v[0] and v[1:].all() for v in valid)
+    p0 = images_to_anchor_major(c0, 1).sigmoid()
+    pf = images_to_anchor_major(cf, 1).sigmoid()
+    col = images_to_anchor_major([
+        torch.arange(c.shape[-1]).view(1, 1, 1, -1).expand_as(c).float()
+        for c in c0
+    ], 1)
+    expected = torch.where(col == 0, p0, (p0 + pf) / 2)
+    torch.testing.assert_close(cls, sharpen(expected, 0.7))
+
+
+def test_guessed_targets_average_then_sharpen():
+    model = build_focalmix(center_offset=0.5)
+    forward = toy_head(model, equivariant=False)
+    x = torch.rand(1, 3, 64, 64)
+    cls, _, _ = model.guess_targets(x)
     c0, b0 = forward(x)
-    cf, bf = align_flipped_outputs(*forward(x.flip(-1)),
-                                   model.bbox_head.prior_generator,
-                                   model.bbox_head.bbox_coder, 64)
+    cf, bf, _ = align_flipped_outputs(*forward(x.flip(-1)),
+                                      model.bbox_head.prior_generator,
+                                      model.bbox_head.bbox_coder, 64)
     mean = (images_to_anchor_major(c0, 1).sigmoid() +
             images_to_anchor_major(cf, 1).sigmoid()) / 2
     torch.testing.assert_close(cls, sharpen(mean, 0.7))
@@ -406,7 +432,7 @@ def test_focalmix_trains_through_the_runner(tmp_path):
     r = f'{root}/'
     size = '(96,96)'
     out = run([
-        'tools/train.py', 'configs/demo/focalmix_r18_synth_10pct.py',
+        'tools/train.py', 'configs/demo/focalmix_r18_synth_2.5pct.py',
         '--work-dir', work_dir, '--cfg-options',
         f'train_dataloader.dataset.datasets.0.data_root={r}',
         'train_dataloader.dataset.datasets.0.ann_file='

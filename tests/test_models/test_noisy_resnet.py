@@ -196,3 +196,33 @@ def test_dropblock_warmup_position_survives_a_checkpoint():
     fresh.load_state_dict(state)
     counters = [m.iter_cnt for m in fresh.modules() if hasattr(m, 'iter_cnt')]
     assert counters and set(counters) == {3}
+
+
+def test_scaled_nrb_noise_is_relative_to_each_channel_spread():
+    """ScaledNoisyResidualBlock: noise std = sigma * std_hw(x) per image
+    and channel (gate open), whatever the scale of the features."""
+    from mmssmd.models.layers import ScaledNoisyResidualBlock
+    block = ScaledNoisyResidualBlock(2, sigma=0.2).train()
+    torch.nn.init.zeros_(block.conv.weight)
+    torch.nn.init.constant_(block.conv.bias, 1e4)
+    torch.manual_seed(0)
+    x = torch.randn(3, 2, 64, 64)
+    x[:, 1] *= 50.0  # a channel 50x larger
+    x[2] *= 0.01  # an image 100x smaller
+    noise = block(x) - x
+    ratio = noise.flatten(2).std(dim=2) / x.flatten(2).std(dim=2)
+    torch.testing.assert_close(ratio, torch.full_like(ratio, 0.2), rtol=0.05,
+                               atol=0)
+    assert block.eval()(x) is x
+    # the gate scales it as in the paper's block
+    torch.nn.init.constant_(block.conv.bias, -1e4)
+    assert torch.equal(block.train()(x), x)
+
+
+def test_scaled_nrb_is_a_perturbation_type():
+    from mmssmd.models.layers import ScaledNoisyResidualBlock
+    _, noisy = plain_and_noisy(perturbation=dict(type='scaled_nrb',
+                                                 sigma=0.05))
+    blocks = [b for stage in noisy.perturbations for b in stage]
+    assert all(isinstance(b, ScaledNoisyResidualBlock) for b in blocks)
+    assert {b.sigma for b in blocks} == {0.05}

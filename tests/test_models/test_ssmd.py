@@ -76,6 +76,20 @@ def batch(num_sup=2, num_unsup=2, size=64):
     return inputs, samples
 
 
+def record_backbone_input(detector):
+    """Patch ``detector.extract_feat`` to keep its last input in the
+    returned dict (key ``'x'``)."""
+    seen = {}
+    original = detector.extract_feat
+
+    def spy(x):
+        seen['x'] = x
+        return original(x)
+
+    detector.extract_feat = spy
+    return seen
+
+
 def test_teacher_stays_in_eval_mode():
     model = build_ssmd()
     model.train()
@@ -93,8 +107,17 @@ def test_loss_keys_and_gradients_reach_the_student_only():
     losses = model.loss(inputs, samples)
     assert {'sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
             'cons_loss_bbox', 'consistency_lambda',
-            'consistency_anchor_weight'} <= set(losses)
-    total, _ = model.parse_losses(losses)  # as the runner sums them
+            'consistency_anchor_weight', 'consistency_to_sup_ratio'
+            } <= set(losses)
+    cons = losses['cons_loss_cls'] + losses['cons_loss_bbox']
+    sup = sum(v.sum() if isinstance(v, torch.Tensor) else sum(v)
+              for k, v in losses.items() if k.startswith('sup_loss'))
+    assert losses['consistency_to_sup_ratio'].item() == pytest.approx(
+        (cons / sup).item(), rel=1e-5)
+    total, log = model.parse_losses(losses)  # as the runner sums them
+    # logged, but not part of the loss
+    assert total.item() == pytest.approx((cons + sup).item(), rel=1e-5)
+    assert 'consistency_to_sup_ratio' in log
     total.backward()
     assert all(p.grad is None for p in model.teacher.parameters())
     student_grads = [p.grad for p in model.student.parameters()]
@@ -119,16 +142,27 @@ def test_consistency_uses_unlabeled_images():
     assert changed['cons_loss_bbox'] != with_unsup['cons_loss_bbox']
 
 
+@pytest.mark.parametrize('cutout_labeled', [True, False])
+def test_cutout_labeled_decides_whether_labeled_images_are_cut(
+        cutout_labeled):
+    model = build_ssmd(cutout_holes=3, cutout_size=24,
+                       cutout_labeled=cutout_labeled)
+    seen = record_backbone_input(model.student)
+    inputs, samples = batch()
+    # strictly positive pixels: a hole (zeros) cannot hide in the data
+    inputs = {k: v + 1 for k, v in inputs.items()}
+    model.loss(inputs, samples)
+    sup_cut = (seen['x'][:2] == 0).any()
+    unsup_cut = (seen['x'][2:] == 0).all(dim=1).flatten(1).any(dim=1)
+    assert bool(sup_cut) == cutout_labeled
+    assert unsup_cut.all()
+    if not cutout_labeled:
+        torch.testing.assert_close(seen['x'][:2], inputs['sup'])
+
+
 def test_teacher_sees_the_mirrored_batch():
     model = build_ssmd(cutout_holes=0)
-    seen = {}
-    original = model.teacher.extract_feat
-
-    def spy(x):
-        seen['x'] = x
-        return original(x)
-
-    model.teacher.extract_feat = spy
+    seen = record_backbone_input(model.teacher)
     inputs, samples = batch()
     model.loss(inputs, samples)
     expected = torch.cat([inputs['sup'], inputs['unsup']]).flip(-1)

@@ -24,7 +24,7 @@ from mmengine.config import Config
 from conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-SSMD_DEMO = REPO / 'configs/demo/ssmd_r18_synth_10pct.py'
+SSMD_DEMO = REPO / 'configs/demo/ssmd_r18_synth_2.5pct.py'
 split_tool = load_tool('misc/split_semi.py')
 
 

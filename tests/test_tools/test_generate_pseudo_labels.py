@@ -24,8 +24,8 @@ from mmengine.runner.checkpoint import save_checkpoint
 from conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-STAGE1 = 'configs/demo/supervised_r18_synth_10pct.py'
-STAGE2 = 'configs/demo/pseudo_label_r18_synth_10pct.py'
+STAGE1 = 'configs/demo/supervised_r18_synth_2.5pct.py'
+STAGE2 = 'configs/demo/pseudo_label_r18_synth_2.5pct.py'
 tool = load_tool('misc/generate_pseudo_labels.py')
 UNLABELED = 'annotations/semi/instances_train.1@50-unlabeled.json'
 MAX_DETS = {'model.test_cfg.max_per_img': 5000}
@@ -147,7 +147,7 @@ def test_threshold_output_matches_the_model_and_loads(setup, tmp_path):
     assert len(dataset) == len({a['image_id'] for a in anns})
     item = dataset[0]
     assert len(item['data_samples'].gt_instances) > 0
-    assert item['inputs'].shape[-2:] == (256, 256)
+    assert item['inputs'].shape[-2:] == (192, 192)  # the demo's size
 
 
 def test_keep_top1_and_a_threshold_above_every_score(setup, tmp_path):
@@ -200,7 +200,7 @@ def test_clear_errors_and_no_partial_output(setup, tmp_path):
 def test_stage2_trains_on_the_pseudo_labels(setup, tmp_path):
     """Two-stage recipe: pseudo-labels, then a few stage-2 iterations."""
     root = setup[0]
-    pseudo = root / 'annotations/pseudo/supervised_r18_synth_10pct.json'
+    pseudo = root / 'annotations/pseudo/supervised_r18_synth_2.5pct.json'
     # a few boxes per image keep the step cheap
     generate(setup, pseudo, '--cfg-options', 'model.test_cfg.max_per_img=20')
     assert len(json.loads(pseudo.read_text())['annotations']) == 8 * 20

@@ -19,7 +19,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO = 'configs/demo/mmdet_mean_teacher_r18_synth_10pct.py'
+DEMO = 'configs/demo/mmdet_mean_teacher_r18_synth_2.5pct.py'
 
 
 def sample(size, boxes=None):

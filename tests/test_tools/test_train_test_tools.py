@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = 'configs/demo/supervised_r18_synth.py'
-SSMD_CONFIG = 'configs/demo/ssmd_r18_synth_10pct.py'
+SSMD_CONFIG = 'configs/demo/ssmd_r18_synth_2.5pct.py'
 
 
 def run(args, cwd=REPO):
@@ -43,7 +43,6 @@ def small_run_options(data_root):
         'val_dataloader.persistent_workers=False',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
-        'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1',
         'default_hooks.checkpoint.max_keep_ckpts=3',
         'default_hooks.logger.interval=1'
     ]
@@ -64,17 +63,20 @@ def synthetic_coco(tmp_path_factory):
 def test_train_resume_and_test(synthetic_coco, tmp_path):
     work_dir = tmp_path / 'work'
     opts = small_run_options(synthetic_coco)
-    # 16 labeled images, batch 4: 4 iterations per epoch
+    # the demo is iteration-based: 4 iterations, then resume to 8
     out = run(['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir] + opts +
-              ['train_cfg.max_epochs=1'])
+              ['train_cfg.max_iters=4', 'default_hooks.checkpoint.interval=4',
+               'train_cfg.val_interval=4'])
     assert 'coco/bbox_mAP' in out
-    assert (work_dir / 'epoch_1.pth').exists()
+    assert (work_dir / 'iter_4.pth').exists()
 
     out = run(['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
-               '--resume'] + opts + ['train_cfg.max_epochs=2'])
-    assert 'resumed epoch: 1, iter: 4' in out
-    assert 'Epoch(train) [1]' not in out and 'Epoch(train) [2]' in out
-    ckpt = work_dir / 'epoch_2.pth'
+               '--resume'] + opts +
+              ['train_cfg.max_iters=8', 'default_hooks.checkpoint.interval=4',
+               'train_cfg.val_interval=4'])
+    assert 'resumed epoch: 0, iter: 4' in out
+    assert 'Iter(train) [4/8]' not in out and 'Iter(train) [8/8]' in out
+    ckpt = work_dir / 'iter_8.pth'
     assert ckpt.exists()
 
     preds = tmp_path / 'preds.pkl'
@@ -92,7 +94,7 @@ def test_ssmd_trains_through_the_runner(synthetic_coco, tmp_path):
     root = f'{synthetic_coco}/'
     work_dir = tmp_path / 'ssmd'
     out = run([
-        'tools/train.py', 'configs/demo/ssmd_r18_synth_10pct.py',
+        'tools/train.py', 'configs/demo/ssmd_r18_synth_2.5pct.py',
         '--work-dir', work_dir, '--cfg-options',
         f'train_dataloader.dataset.datasets.0.data_root={root}',
         'train_dataloader.dataset.datasets.0.ann_file='

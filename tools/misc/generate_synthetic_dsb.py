@@ -22,11 +22,13 @@ from typing import Dict, Optional, Sequence, Tuple
 
 try:
     from mmssmd.datasets.synthetic_nuclei import (DSB_FLUORESCENCE_SIZES,
+                                                  STYLES,
                                                   generate_synthetic_dsb)
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(
         0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     from mmssmd.datasets.synthetic_nuclei import (DSB_FLUORESCENCE_SIZES,
+                                                  STYLES,
                                                   generate_synthetic_dsb)
 
 
@@ -84,6 +86,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'overlapping masks (label-error style)')
     parser.add_argument('--empty-fraction', type=float, default=0.0,
                         help='fraction of images without nuclei')
+    parser.add_argument('--styles', nargs='+', default=['fluorescence'],
+                        choices=list(STYLES),
+                        help='imaging styles drawn per image (several make '
+                        'a harder, DSB-like mixture)')
+    parser.add_argument('--debris', type=int, nargs=2, default=[0, 0],
+                        metavar=('MIN', 'MAX'),
+                        help='unlabeled specks per 256x256 image')
     parser.add_argument('--workers', type=int, default=1,
                         help='worker processes (output does not depend on it)')
     parser.add_argument('--overwrite', action='store_true',
@@ -120,6 +129,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
             overlap_prob=args.overlap_prob,
             mask_overlap_prob=args.mask_overlap_prob,
             empty_fraction=args.empty_fraction,
+            styles=args.styles,
+            debris_range=tuple(args.debris),
             workers=args.workers,
             overwrite=args.overwrite,
             show_progress=not args.no_progress)

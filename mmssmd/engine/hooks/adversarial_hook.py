@@ -28,7 +28,14 @@ class AdversarialHook(Hook):
     off), and while on ``iap_share_above_tau`` (share of all anchors whose
     student foreground confidence exceeds tau), ``iap_perturbation_norm``
     (mean per-image L2 norm of ``r_adv``; 0 for images with no anchor above
-    tau) and ``iap_perturbed_images``.
+    tau), ``iap_perturbation_rms`` (its root mean square per input
+    element), ``iap_probe_kept`` (share of input elements the probe
+    ``xi * r`` changes in float32) and ``iap_perturbed_images``.
+
+    Scale: ``xi`` and ``eps`` are per-image L2 norms on the normalised
+    input the teacher sees (see :func:`instance_adversarial_perturbation`);
+    the RMS per element is ``eps / sqrt(C * H * W)``, 0.0045 for the
+    paper's ``eps = 2`` at 256 x 256 and 0.0026 at 448 x 448.
 
     The paper applies IAP from the first iteration (``start_iter=0``,
     ``warmup_iters=0``, the defaults); with few confident anchors early in
@@ -105,7 +112,7 @@ class AdversarialHook(Hook):
         hub.update_scalar('train/iap_eps', self.current_eps(runner.iter))
         stats = self._detector(runner).adversarial_stats
         for key in ('share_above_tau', 'perturbation_norm',
-                    'perturbed_images'):
+                    'perturbation_rms', 'probe_kept', 'perturbed_images'):
             if key in stats:
                 hub.update_scalar(f'train/iap_{key}', stats[key])
 

@@ -23,6 +23,11 @@ class EMATeacherHook(MeanTeacherHook):
       into the teacher before the first iteration (``'copy'``, what
       ``MeanTeacherHook`` always does). A resumed run (``runner.iter > 0``)
       never copies: the teacher comes from the checkpoint;
+    * ``burn_in_iters`` (a warm start, like Unbiased Teacher's
+      burn-in): for the first ``burn_in_iters`` iterations the teacher is a
+      copy of the student after every step, and the EMA starts from the
+      student as it is then, so the teacher never holds a random
+      initialisation once the consistency weight ramps up;
     * ``buffers`` says what happens to buffers (BN running statistics):
       ``'ema'`` averages floating-point buffers like parameters and copies
       integer ones (``num_batches_tracked``), ``'copy'`` copies them all,
@@ -37,13 +42,16 @@ class EMATeacherHook(MeanTeacherHook):
             Defaults to ``'independent'``.
         buffers (str): ``'ema'``, ``'copy'`` or ``'skip'``.
             Defaults to ``'ema'``.
+        burn_in_iters (int): Iterations during which the teacher copies the
+            student. Defaults to 0.
     """
 
     def __init__(self,
                  alpha: float = 0.99,
                  interval: int = 1,
                  init: str = 'independent',
-                 buffers: str = 'ema') -> None:
+                 buffers: str = 'ema',
+                 burn_in_iters: int = 0) -> None:
         if not 0 <= alpha < 1:
             raise ValueError(f'alpha must be in [0, 1), got {alpha}')
         if init not in ('independent', 'copy'):
@@ -52,6 +60,10 @@ class EMATeacherHook(MeanTeacherHook):
         if buffers not in ('ema', 'copy', 'skip'):
             raise ValueError(f"buffers must be 'ema', 'copy' or 'skip', "
                              f'got {buffers!r}')
+        if burn_in_iters < 0:
+            raise ValueError(f'burn_in_iters must be >= 0, got '
+                             f'{burn_in_iters}')
+        self.burn_in_iters = int(burn_in_iters)
         # MeanTeacherHook asserts 0 < momentum < 1; alpha = 0 (teacher =
         # student) is legal here, so set the attributes ourselves.
         self.alpha = alpha
@@ -102,9 +114,13 @@ class EMATeacherHook(MeanTeacherHook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        """Update the teacher every ``interval`` iterations."""
-        if (runner.iter + 1) % self.interval != 0:
-            return
+        """Update the teacher every ``interval`` iterations (a copy of
+        the student during the burn-in)."""
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
+        if runner.iter < self.burn_in_iters:
+            self.momentum_update(model, 1.0)
+            return
+        if (runner.iter + 1) % self.interval != 0:
+            return
         self.momentum_update(model, self.momentum)

@@ -3,15 +3,16 @@ from typing import Dict, List, Sequence, Union
 import torch
 import torch.nn.functional as F
 from mmdet.models.detectors import SingleStageDetector
-from mmdet.models.utils import rename_loss_dict, unpack_gt_instances
+from mmdet.models.utils import (rename_loss_dict, reweight_loss_dict,
+                                unpack_gt_instances)
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub
 from torch import Tensor
 
-from ..utils import align_flipped_outputs, ssmd_consistency_weight
-from .ssmd import flatten_levels
+from ..utils import (align_flipped_outputs, consistency_ratio, flatten_levels,
+                     ssmd_consistency_weight)
 
 _SEMI_TRAIN_KEYS = ('consistency_schedule', 'consistency_weight',
                     'sup_weight')
@@ -43,9 +44,10 @@ class CSD(SingleStageDetector):
     unlabeled images) and its horizontal mirror ``flip(x)`` go through the
     same weights in one forward pass on ``cat(x, flip(x))``. The mirror's
     head outputs are mapped back onto the original anchors by
-    :func:`align_flipped_outputs` (width mirrored, ``dx`` negated, with the
-    anchor-centre correction; differentiable), and ``consistency_loss``
-    compares the two views at every anchor. With CSD's cost
+    :func:`align_flipped_outputs` (each anchor paired with the anchor at its
+    physical mirror position, ``dx`` negated; differentiable), and
+    ``consistency_loss`` compares the two views at every anchor that has a
+    mirror partner. With CSD's cost
     (``AdaptiveConsistencyLoss(adaptive=False)``):
 
     * background elimination: anchors whose largest class probability of
@@ -150,22 +152,23 @@ class CSD(SingleStageDetector):
             inputs (Tensor): The padded batch ``x``, [B, C, H, W].
 
         Returns:
-            tuple: ``(cls_o, box_o, cls_f, box_f)``, per level class logits
-            [B, A*C, H_l, W_l] and box deltas [B, A*4, H_l, W_l] of the
-            original view and of the mirrored view mapped onto the
-            original anchors. All keep their gradient.
+            tuple: ``(cls_o, box_o, cls_f, box_f, valid)``, per level class
+            logits [B, A*C, H_l, W_l] and box deltas [B, A*4, H_l, W_l] of
+            the original view and of the mirrored view mapped onto the
+            original anchors (all keep their gradient), and the [W_l] mask
+            of columns with a mirror partner.
         """
         num = inputs.shape[0]
         head = self.bbox_head
         cls, box = head(self.extract_feat(torch.cat([inputs,
                                                      inputs.flip(-1)])))
         cls_o, box_o = [c[:num] for c in cls], [b[:num] for b in box]
-        cls_f, box_f = align_flipped_outputs([c[num:] for c in cls],
-                                             [b[num:] for b in box],
-                                             head.prior_generator,
-                                             head.bbox_coder,
-                                             inputs.shape[-1])
-        return cls_o, box_o, cls_f, box_f
+        cls_f, box_f, valid = align_flipped_outputs([c[num:] for c in cls],
+                                                    [b[num:] for b in box],
+                                                    head.prior_generator,
+                                                    head.bbox_coder,
+                                                    inputs.shape[-1])
+        return cls_o, box_o, cls_f, box_f, valid
 
     def loss(self, multi_batch_inputs: Union[Dict[str, Tensor], Tensor],
              multi_batch_data_samples: Union[Dict[str, SampleList],
@@ -183,9 +186,9 @@ class CSD(SingleStageDetector):
         Returns:
             dict: ``sup_loss_cls``, ``sup_loss_bbox``, ``cons_loss_cls``,
             ``cons_loss_bbox`` and, for logging only (no ``loss`` in the
-            name, so not summed), ``consistency_lambda`` and
+            name, so not summed), ``consistency_lambda``,
             ``consistency_anchor_weight`` (the share of anchors kept by
-            the background elimination).
+            the background elimination) and ``consistency_to_sup_ratio``.
         """
         if isinstance(multi_batch_inputs, Tensor):
             multi_batch_inputs = {'sup': multi_batch_inputs}
@@ -199,21 +202,19 @@ class CSD(SingleStageDetector):
         num_sup = sup_inputs.shape[0]
         head = self.bbox_head
 
-        cls_o, box_o, cls_f, box_f = self.two_view_outputs(inputs)
+        cls_o, box_o, cls_f, box_f, valid = self.two_view_outputs(inputs)
 
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(sup_samples)
         sup_losses = head.loss_by_feat([c[:num_sup] for c in cls_o],
                                        [b[:num_sup] for b in box_o],
                                        gt_instances, img_metas, gt_ignore)
-        losses = rename_loss_dict('sup_', {
-            k: ([x * self.sup_weight for x in v] if isinstance(
-                v, (list, tuple)) else v * self.sup_weight)
-            for k, v in sup_losses.items()
-        })
+        losses = rename_loss_dict('sup_',
+                                  reweight_loss_dict(sup_losses,
+                                                     self.sup_weight))
 
         num_classes = head.cls_out_channels
-        o_cls, o_box = flatten_levels(cls_o, box_o, num_classes)
-        f_cls, f_box = flatten_levels(cls_f, box_f, num_classes)
+        o_cls, o_box = flatten_levels(cls_o, box_o, num_classes, valid)
+        f_cls, f_box = flatten_levels(cls_f, box_f, num_classes, valid)
         # the original view is the loss's "student": its confidences make
         # the background-elimination mask, as in CSD
         cons = self.consistency_loss(o_cls, f_cls, o_box, f_box)
@@ -223,4 +224,6 @@ class CSD(SingleStageDetector):
         losses['consistency_lambda'] = inputs.new_tensor(weight)
         losses['consistency_anchor_weight'] = cons[
             'consistency_anchor_weight']
+        losses['consistency_to_sup_ratio'] = consistency_ratio(
+            losses, 'cons_loss_', 'sup_loss_')
         return losses

@@ -59,7 +59,8 @@ class FocalMix(SingleStageDetector):
        *exactly*, with :func:`align_flipped_outputs`; 2D RetinaNet anchors
        of aspect ratio 0.5/2 are not closed under 90-degree rotations, the
        3D paper's other transforms). The per-anchor sigmoid probabilities
-       are averaged over the copies, then sharpened with ``T = 0.7``
+       are averaged over the copies (an anchor whose mirror position has no
+       anchor, e.g. column 0, over the identity copy only), then sharpened with ``T = 0.7``
        (:func:`sharpen`: ``p^(1/T) / (p^(1/T) + (1 - p)^(1/T))`` per class,
        MixMatch's Sharpen of the binary distribution ``(p, 1 - p)``); box
        deltas are averaged (not sharpened). The identity copy is the
@@ -190,21 +191,31 @@ class FocalMix(SingleStageDetector):
         views = [inputs if v == 'identity' else inputs.flip(-1)
                  for v in self.guess_views]
         cls, box = head(self.extract_feat(torch.cat(views)))
-        probs, deltas = 0., 0.
+        probs, deltas, count = 0., 0., 0.
         for k, view in enumerate(self.guess_views):
             sl = slice(k * num_imgs, (k + 1) * num_imgs)
             cls_k, box_k = [c[sl] for c in cls], [b[sl] for b in box]
+            # anchors without a mirror partner take no part in the average
+            used = [c.new_ones(c.shape[-1]) for c in cls_k]
             if view == 'hflip':
-                cls_k, box_k = align_flipped_outputs(
+                cls_k, box_k, valid = align_flipped_outputs(
                     cls_k, box_k, head.prior_generator, head.bbox_coder,
                     width)
-            probs = probs + images_to_anchor_major(
+                used = [v.to(c.dtype) for v, c in zip(valid, cls_k)]
+            used = images_to_anchor_major([
+                u.view(1, 1, 1, -1).expand(num_imgs, c.shape[1] //
+                                           head.cls_out_channels,
+                                           c.shape[2], -1)
+                for u, c in zip(used, cls_k)
+            ], 1)
+            probs = probs + used * images_to_anchor_major(
                 cls_k, head.cls_out_channels).sigmoid()
-            deltas = deltas + images_to_anchor_major(box_k, 4)
-        k = len(self.guess_views)
+            deltas = deltas + used * images_to_anchor_major(box_k, 4)
+            count = count + used
+        count = count.clamp_min(1)
         featmap_sizes = [c.shape[-2:] for c in cls]
-        return (sharpen(probs / k, self.sharpen_temperature), deltas / k,
-                featmap_sizes)
+        return (sharpen(probs / count, self.sharpen_temperature),
+                deltas / count, featmap_sizes)
 
     @torch.no_grad()
     def pseudo_objects(self, scores: Tensor, deltas: Tensor, anchors: Tensor,

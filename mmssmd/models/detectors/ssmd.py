@@ -4,23 +4,19 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmdet.models.detectors import SemiBaseDetector
-from mmdet.models.utils import rename_loss_dict, unpack_gt_instances
+from mmdet.models.utils import (rename_loss_dict, reweight_loss_dict,
+                                unpack_gt_instances)
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub, print_log
 from torch import Tensor
 
-from ..utils import (align_flipped_outputs, batch_cutout,
-                     instance_adversarial_perturbation, ssmd_consistency_weight)
+from ..utils import (align_flipped_outputs, batch_cutout, consistency_ratio,
+                     flatten_levels, flip_column_pairing, instance_adversarial_perturbation,
+                     ssmd_consistency_weight)
 
-
-def flatten_levels(cls_scores: List[Tensor], bbox_preds: List[Tensor],
-                   num_classes: int) -> Tuple[List[Tensor], List[Tensor]]:
-    """[B, A*C, H, W] / [B, A*4, H, W] per level -> [B*H*W*A, C] / [.., 4]."""
-    cls = [c.permute(0, 2, 3, 1).reshape(-1, num_classes) for c in cls_scores]
-    box = [b.permute(0, 2, 3, 1).reshape(-1, 4) for b in bbox_preds]
-    return cls, box
+__all__ = ['SSMD', 'flatten_levels']
 
 
 @MODELS.register_module()
@@ -32,18 +28,23 @@ class SSMD(SemiBaseDetector):
     pipeline's shared geometric augmentation (rotation, flip). With ``x`` the
     batched, normalised, padded images:
 
-    * the student sees ``cutout(x)``; the teacher sees
+    * the student sees ``cutout(x)`` (labeled images uncut when
+      ``cutout_labeled=False``); the teacher sees
       ``cutout'(flip(x))``, with holes drawn independently;
     * the student's supervised loss (its head's ``loss_by_feat``) uses the
       labeled images only;
-    * the teacher's dense outputs are mirrored back onto the student's
-      anchors (:func:`align_flipped_outputs`, exact, with the anchor-centre
-      correction of ``dx``), and ``consistency_loss`` compares them with the
-      student's at every anchor of the used levels, on labeled and
-      unlabeled images;
+    * each student anchor is paired with the teacher anchor at its physical
+      mirror position (:func:`align_flipped_outputs`: class scores and box
+      deltas of the same two anchors, ``dx`` negated), and
+      ``consistency_loss`` compares them at every anchor of the used levels
+      that has a mirror partner, on labeled and unlabeled images (with
+      mmdet's anchors, column 0 of each level and levels whose stride does
+      not divide the padded width have none, e.g. P7 at 448 px);
     * total = supervised + lambda(iter) * consistency, lambda from Eq. 10
       (:func:`ssmd_consistency_weight`) over the run's ``max_iters``, read
       from the message hub. Outside a runner (no ``max_iters``) lambda is 1.
+      ``consistency_to_sup_ratio`` (logged, not summed) is the weighted
+      consistency over the supervised loss of the step.
 
     The teacher gets no gradient (it runs under ``no_grad``) and is updated
     by :class:`EMATeacherHook`. It stays in eval mode even when the runner
@@ -68,7 +69,9 @@ class SSMD(SemiBaseDetector):
         consistency_loss (dict): The consistency cost, e.g.
             ``AdaptiveConsistencyLoss``.
         semi_train_cfg (dict): ``cutout_holes`` (5), ``cutout_size`` (70
-            px), ``consistency_schedule`` (``'ssmd'`` for Eq. 10 or
+            px), ``cutout_labeled`` (True: the student's labeled images
+            are cut out too, as in Algorithm 1; False: only its unlabeled
+            ones), ``consistency_schedule`` (``'ssmd'`` for Eq. 10 or
             ``'constant'``), ``consistency_weight`` (1.0, the multiplier of
             lambda), ``sup_weight`` (1.0), ``freeze_teacher`` (True),
             ``max_consecutive_nonfinite`` (10).
@@ -105,6 +108,8 @@ class SSMD(SemiBaseDetector):
         self.consistency_loss = MODELS.build(consistency_loss)
         self.cutout_holes = int(semi_train_cfg.get('cutout_holes', 5))
         self.cutout_size = int(semi_train_cfg.get('cutout_size', 70))
+        self.cutout_labeled = bool(
+            semi_train_cfg.get('cutout_labeled', True))
         self.consistency_schedule = schedule
         self.consistency_weight = float(
             semi_train_cfg.get('consistency_weight', 1.0))
@@ -159,8 +164,8 @@ class SSMD(SemiBaseDetector):
                             self.cutout_size)
 
     def teacher_dense_outputs(
-            self, teacher_inputs: Tensor,
-            padded_width: int) -> Tuple[List[Tensor], List[Tensor]]:
+            self, teacher_inputs: Tensor, padded_width: int
+    ) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
         """Teacher head outputs aligned to the student's anchors.
 
         Differentiable with respect to ``teacher_inputs`` (IAP needs it);
@@ -171,8 +176,9 @@ class SSMD(SemiBaseDetector):
             padded_width (int): Width of the batch.
 
         Returns:
-            tuple[list[Tensor], list[Tensor]]: Per level class logits
-            [B, A*C, H_l, W_l] and box deltas [B, A*4, H_l, W_l].
+            tuple[list[Tensor], list[Tensor], list[Tensor]]: Per level
+            class logits [B, A*C, H_l, W_l], box deltas [B, A*4, H_l, W_l]
+            and the [W_l] mask of student columns with a mirror partner.
         """
         head = self.teacher.bbox_head
         cls, box = head(self.teacher.extract_feat(teacher_inputs))
@@ -180,8 +186,9 @@ class SSMD(SemiBaseDetector):
                                      head.bbox_coder, padded_width)
 
     @torch.no_grad()
-    def teacher_outputs(self, teacher_inputs: Tensor,
-                        padded_width: int) -> Tuple[List[Tensor], List[Tensor]]:
+    def teacher_outputs(
+            self, teacher_inputs: Tensor, padded_width: int
+    ) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
         """:meth:`teacher_dense_outputs` without gradient."""
         return self.teacher_dense_outputs(teacher_inputs, padded_width)
 
@@ -196,8 +203,11 @@ class SSMD(SemiBaseDetector):
 
         Args:
             teacher_inputs (Tensor): The teacher's view, [B, C, H, W].
-            student_cls (list[Tensor]): Per level student logits, [N_l, C].
-            student_box (list[Tensor]): Per level student deltas, [N_l, 4].
+            student_cls (list[Tensor]): Per level student logits of the
+                paired anchors, [N_l, C] (``flatten_levels`` with the
+                pairing's ``valid_cols``).
+            student_box (list[Tensor]): The matching student deltas,
+                [N_l, 4].
 
         Returns:
             Tensor: ``r_adv``, [B, C, H, W].
@@ -206,8 +216,8 @@ class SSMD(SemiBaseDetector):
         padded_width = teacher_inputs.shape[-1]
 
         def forward(x: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
-            return flatten_levels(
-                *self.teacher_dense_outputs(x, padded_width), num_classes)
+            cls, box, valid = self.teacher_dense_outputs(x, padded_width)
+            return flatten_levels(cls, box, num_classes, valid)
 
         def consistency(s_cls, t_cls, s_box, t_box) -> Tensor:
             cons = self.consistency_loss(s_cls, t_cls, s_box, t_box)
@@ -232,7 +242,8 @@ class SSMD(SemiBaseDetector):
         Returns:
             dict: ``sup_loss_cls``, ``sup_loss_bbox``,
             ``cons_loss_cls``, ``cons_loss_bbox`` and, for logging only,
-            ``consistency_lambda`` and ``consistency_anchor_weight``.
+            ``consistency_lambda``, ``consistency_anchor_weight`` and
+            ``consistency_to_sup_ratio``.
         """
         sup_inputs = multi_batch_inputs['sup']
         sup_samples = multi_batch_data_samples['sup']
@@ -246,8 +257,19 @@ class SSMD(SemiBaseDetector):
         num_classes = head.cls_out_channels
         student_inputs = batch_cutout(inputs, self.cutout_holes,
                                       self.cutout_size)
+        if not self.cutout_labeled:
+            # labeled images keep every annotated nucleus visible
+            student_inputs = torch.cat(
+                [inputs[:num_sup], student_inputs[num_sup:]])
         s_cls, s_box = head(self.student.extract_feat(student_inputs))
-        s_cls_flat, s_box_flat = flatten_levels(s_cls, s_box, num_classes)
+        # consistency only at anchors with a mirror partner
+        valid = [
+            v for _, v in flip_column_pairing(
+                head.prior_generator, [c.shape[-1] for c in s_cls],
+                inputs.shape[-1], inputs.device)
+        ]
+        s_cls_flat, s_box_flat = flatten_levels(s_cls, s_box, num_classes,
+                                                valid)
         teacher_inputs = self.teacher_inputs(inputs)
         iap_failed = False
         if self.adversarial_cfg is not None:
@@ -256,17 +278,19 @@ class SSMD(SemiBaseDetector):
             iap_failed = self.adversarial_stats['nonfinite_images'] > 0
         else:
             self.adversarial_stats = {}
-        t_cls, t_box = self.teacher_outputs(teacher_inputs, inputs.shape[-1])
+        t_cls, t_box, _ = self.teacher_outputs(teacher_inputs,
+                                               inputs.shape[-1])
 
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(sup_samples)
         sup_losses = head.loss_by_feat([c[:num_sup] for c in s_cls],
                                        [b[:num_sup] for b in s_box],
                                        gt_instances, img_metas, gt_ignore)
-        losses = rename_loss_dict(
-            'sup_', {k: self._scale(v, self.sup_weight)
-                     for k, v in sup_losses.items()})
+        losses = rename_loss_dict('sup_',
+                                  reweight_loss_dict(sup_losses,
+                                                     self.sup_weight))
 
-        t_cls_flat, t_box_flat = flatten_levels(t_cls, t_box, num_classes)
+        t_cls_flat, t_box_flat = flatten_levels(t_cls, t_box, num_classes,
+                                                valid)
         cons = self.consistency_loss(s_cls_flat, t_cls_flat, s_box_flat,
                                      t_box_flat)
         weight = self.current_consistency_weight()
@@ -278,6 +302,8 @@ class SSMD(SemiBaseDetector):
         losses['consistency_lambda'] = inputs.new_tensor(weight)
         losses['consistency_anchor_weight'] = cons[
             'consistency_anchor_weight']
+        losses['consistency_to_sup_ratio'] = consistency_ratio(
+            losses, 'cons_loss_', 'sup_loss_')
         return losses
 
     def _guard_nonfinite(self, cons_cls: Tensor, cons_box: Tensor,
@@ -314,12 +340,6 @@ class SSMD(SemiBaseDetector):
         if not torch.isfinite(cons_box).all():
             cons_box = cons_box.new_zeros(())
         return cons_cls, cons_box
-
-    @staticmethod
-    def _scale(value, weight: float):
-        if isinstance(value, (list, tuple)):
-            return [v * weight for v in value]
-        return value * weight
 
     @staticmethod
     def _concat_padded(batches: List[Tensor]) -> Tensor:

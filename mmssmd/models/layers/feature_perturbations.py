@@ -16,6 +16,7 @@ from mmdet.registry import MODELS
 from torch import Tensor
 
 from .noisy_residual_block import NoisyResidualBlock
+from .scaled_noisy_residual_block import ScaledNoisyResidualBlock
 
 
 @MODELS.register_module()
@@ -80,6 +81,8 @@ class FeatureDropBlock(DropBlock):
 # the config does not say.
 PERTURBATION_DEFAULTS: Dict[str, dict] = {
     'nrb': dict(gamma=0.9, mu=0.0, sigma=1.0),
+    # noise relative to each channel's spread (ScaledNoisyResidualBlock)
+    'scaled_nrb': dict(gamma=0.9, mu=0.0, sigma=0.1),
     'dropout': dict(p=0.1),
     # Ghiasi et al.: DropBlock in conv4 and conv5 (res4, res5), block 5,
     # keep_prob 0.9 for RetinaNet, with a linear schedule of keep_prob.
@@ -88,12 +91,13 @@ PERTURBATION_DEFAULTS: Dict[str, dict] = {
 }
 DEFAULT_STAGES: Dict[str, Tuple[bool, ...]] = {
     'nrb': (True, True, True, True),
+    'scaled_nrb': (True, True, True, True),
     'dropout': (True, True, True, True),
     'dropblock': (False, False, True, True),
     'gaussian': (True, True, True, True),
 }
-PERTURBATION_TYPES = ('nrb', 'dropout', 'dropblock', 'gaussian',
-                      'nrb+dropout', 'nrb+gaussian')
+PERTURBATION_TYPES = ('nrb', 'scaled_nrb', 'dropout', 'dropblock',
+                      'gaussian', 'nrb+dropout', 'nrb+gaussian')
 
 
 def perturbation_components(cfg: dict) -> Dict[str, dict]:
@@ -154,6 +158,8 @@ def build_feature_perturbation(cfg: Optional[dict],
     for name, kwargs in perturbation_components(cfg).items():
         if name == 'nrb':
             modules.append(NoisyResidualBlock(channels, **kwargs))
+        elif name == 'scaled_nrb':
+            modules.append(ScaledNoisyResidualBlock(channels, **kwargs))
         elif name == 'dropout':
             modules.append(nn.Dropout(**kwargs))
         elif name == 'dropblock':

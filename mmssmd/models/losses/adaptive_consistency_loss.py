@@ -45,9 +45,19 @@ class AdaptiveConsistencyLoss(nn.Module):
       two-way softmax exactly). ``W`` is a weight, not a target: it is
       detached, otherwise the student could lower the cost by lowering its
       own foreground confidence.
-      Reduction: the mean over all anchors (images x positions x anchors) of
-      a level, summed over the used levels (each level weighs 1, as in the
-      paper).
+      Reduction (``reduction``): ``'mean'`` (the paper's literal "MSE")
+      averages ``W * l`` over the anchors of each level and sums the used
+      levels (each level weighs 1); the magnitude then scales with the share
+      of foreground anchors (about 1e-3 of the supervised loss with
+      RetinaNet's prior). ``'weighted_mean'`` (default) divides
+      ``sum(W * l)`` over all used anchors of all used levels by
+      ``sum(W)`` over the same anchors: a weighted average of ``l``, whose
+      size does not depend on how many background anchors there are, and
+      in which a level that holds only background contributes in
+      proportion to its (small) weights. ``'foreground'`` divides the same
+      sum by the number of anchors whose student foreground confidence
+      beats the background (CSD's normaliser; at least 1). The choice is
+      measured in ``docs/ssmd_gain.md``.
     * ``adaptive=False`` (CSD, Table 3 "without the adaptive cost"): anchors
       where the student's foreground confidence exceeds its background
       probability (CSD's background elimination, on the student view) are
@@ -72,14 +82,25 @@ class AdaptiveConsistencyLoss(nn.Module):
             finest first (Table 9: ``(0,)``, ``(0, 1, 2)`` or all). None uses
             every level. Defaults to None.
         loss_weight (float): Multiplier of both terms. Defaults to 1.0.
+        reduction (str): The adaptive cost's normaliser:
+            ``'weighted_mean'``, ``'mean'`` or ``'foreground'`` (see above;
+            like the ``reduction`` of mmdet's losses). CSD's cost always
+            averages over its kept anchors. Defaults to ``'weighted_mean'``.
     """
+
+    REDUCTIONS = ('weighted_mean', 'mean', 'foreground')
 
     def __init__(self,
                  adaptive: bool = True,
                  components: Sequence[str] = ('c', 'x', 'y', 'w', 'h'),
                  levels: Optional[Sequence[int]] = None,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 reduction: str = 'weighted_mean') -> None:
         super().__init__()
+        if reduction not in self.REDUCTIONS:
+            raise ValueError(f'reduction must be one of {self.REDUCTIONS}, '
+                             f'got {reduction!r}')
+        self.reduction = reduction
         unknown = set(components) - {'c', *BOX_COMPONENTS}
         if unknown or not components:
             raise ValueError(f'components must be a non-empty subset of '
@@ -121,6 +142,8 @@ class AdaptiveConsistencyLoss(nn.Module):
                              f'{num_levels} levels')
         zero = student_cls[0].sum() * 0
         cls_loss, box_loss, weight_stat = zero, zero, zero.detach()
+        # pooled reductions: numerators summed over levels, one denominator
+        pooled_denom = zero.detach()
         for lvl in levels:
             z_s, z_t = student_cls[lvl], teacher_cls[lvl]
             d_s, d_t = student_box[lvl], teacher_box[lvl]
@@ -130,12 +153,20 @@ class AdaptiveConsistencyLoss(nn.Module):
             if self.adaptive:
                 fg_t = z_t.detach().sigmoid().max(dim=1).values
                 weight = (fg_s**2 + fg_t**2) / 2
+                if self.reduction == 'mean':
+                    denom = weight.new_tensor(float(weight.numel()))
+                elif self.reduction == 'weighted_mean':
+                    denom = weight.new_tensor(1.)
+                    pooled_denom = pooled_denom + weight.sum()
+                else:
+                    denom = weight.new_tensor(1.)
+                    pooled_denom = pooled_denom + (fg_s > 1 - fg_s).sum()
                 if 'c' in self.components:
-                    cls_loss = cls_loss + (weight *
-                                           bernoulli_kl(z_t.detach(), z_s)).mean()
+                    cls_loss = cls_loss + (
+                        weight * bernoulli_kl(z_t.detach(), z_s)).sum() / denom
                 if self.box_indices:
                     sq = (d_s - d_t)[:, self.box_indices]**2
-                    box_loss = box_loss + (weight * sq.sum(dim=1)).mean()
+                    box_loss = box_loss + (weight * sq.sum(dim=1)).sum() / denom
                 weight_stat = weight_stat + weight.mean() / len(levels)
             else:
                 keep = fg_s > 1 - fg_s
@@ -150,6 +181,13 @@ class AdaptiveConsistencyLoss(nn.Module):
                 if self.box_indices:
                     sq = (d_s[keep] - d_t[keep])[:, self.box_indices]**2
                     box_loss = box_loss + sq.mean()
+        if self.adaptive and self.reduction == 'weighted_mean':
+            pooled_denom = pooled_denom.clamp_min(torch.finfo(
+                pooled_denom.dtype).tiny)
+            cls_loss, box_loss = cls_loss / pooled_denom, box_loss / pooled_denom
+        elif self.adaptive and self.reduction == 'foreground':
+            pooled_denom = pooled_denom.clamp_min(1)
+            cls_loss, box_loss = cls_loss / pooled_denom, box_loss / pooled_denom
         return dict(
             loss_consistency_cls=self.loss_weight * cls_loss,
             loss_consistency_box=self.loss_weight * box_loss,

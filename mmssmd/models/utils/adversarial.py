@@ -79,6 +79,18 @@ def instance_adversarial_perturbation(
     accumulated; the student side is detached. The caller keeps the teacher
     in eval mode (BN statistics are not updated).
 
+    Scale: ``xi`` and ``eps`` are L2 norms per image on the tensor the
+    teacher sees (the normalised, padded input), so the perturbation's
+    root mean square per element is ``eps / sqrt(C * H * W)``. The
+    probe ``xi * r`` may fall below float32's resolution (for the paper's
+    ``xi = 5e-7`` at 256 px it changes under 1% of the elements); the
+    direction does not depend on it, because autograd differentiates
+    through the addition exactly and the consistency between two
+    different views has a non-zero gradient at ``r = 0`` (measured:
+    cosine >= 0.9999 between the ``r_adv`` of ``xi`` from 5e-7 to 1e-2,
+    ``docs/ssmd_gain.md``). ``probe_kept`` reports the share of elements
+    the probe changes.
+
     An image none of whose anchors passes ``tau`` (common early in
     training), or whose gradient is not finite, gets no perturbation
     (``r_adv = 0`` for that image): Eq. 9's indicator zeroes ``g`` there,
@@ -105,8 +117,11 @@ def instance_adversarial_perturbation(
         tuple[Tensor, dict]: ``r_adv`` [B, C, H, W] (detached), and
         statistics: ``share_above_tau`` (share of all anchors over all
         levels), ``perturbed_images`` (images with a perturbation),
-        ``nonfinite_images`` (images whose gradient was not finite) and
-        ``perturbation_norm`` (mean L2 norm of ``r_adv`` per image).
+        ``nonfinite_images`` (images whose gradient was not finite),
+        ``perturbation_norm`` (mean L2 norm of ``r_adv`` per image),
+        ``perturbation_rms`` (root mean square of ``r_adv`` per element)
+        and ``probe_kept`` (share of input elements that ``xi * r``
+        changes in float32; 0 when no probe was drawn).
     """
     batch = inputs.shape[0]
     masks = foreground_mask(student_cls, tau)
@@ -126,6 +141,8 @@ def instance_adversarial_perturbation(
         if noise is None:
             noise = torch.randn_like(inputs)
         r, _ = per_image_l2_normalize(noise)
+        probe = inputs.detach() + xi * r
+        stats['probe_kept'] = (probe != inputs).float().mean()
         r.requires_grad_(True)
         with torch.enable_grad():
             t_cls, t_box = forward_fn(inputs.detach() + xi * r)
@@ -142,6 +159,8 @@ def instance_adversarial_perturbation(
             valid = valid & has_anchor
             r_adv = eps * direction * valid.view(-1, *[1] * (inputs.dim() - 1))
     perturbed = r_adv.flatten(1).norm(dim=1) > 0
+    stats.setdefault('probe_kept', inputs.new_tensor(0.))
+    stats['perturbation_rms'] = r_adv.pow(2).mean().sqrt()
     stats['perturbed_images'] = perturbed.float().sum()
     stats['nonfinite_images'] = nonfinite.float().sum()
     stats['perturbation_norm'] = r_adv.flatten(1).norm(dim=1).mean()

@@ -1,0 +1,18 @@
+# Demo: pseudo-labeling, stage 2. Stage 1 is
+# demo/supervised_r18_synth_2.5pct.py; its checkpoint labels the unlabeled
+# 97.5% (tools/misc/generate_pseudo_labels.py, score >= 0.9) into
+# annotations/pseudo/supervised_r18_synth_2.5pct.json
+# (tools/run_demo_comparison.sh runs both stages). Stage 2 trains the same
+# small RetinaNet from scratch on 4 labeled + 4 pseudo-labeled images per
+# step, the demo's 2000 iterations.
+_base_ = [
+    '../_base_/models/retinanet_r50_fpn_dsb.py',
+    '../_base_/models/synth_r18_parts.py',
+    '../_base_/datasets/synthetic_dsb_pseudo_label.py',
+    '../_base_/schedules/synth_iter_adam_2k.py', '../_base_/synth_runtime.py'
+]
+
+model = dict(
+    backbone=_base_.synth_backbone,
+    neck=_base_.synth_neck,
+    bbox_head=_base_.synth_bbox_head)
