@@ -41,9 +41,35 @@ if ! "$VENV/bin/python" -c 'import mmcv.ops' 2>/dev/null; then
     pip_install 'setuptools<70' wheel
     pip_install --no-build-isolation "$(req mmcv)"
 fi
-# 3. The rest of the pins (setuptools back to what torch asks for), then
-#    mmssmd itself in editable mode.
-pip_install -r "$REPO_ROOT/requirements.txt"
+# 3. torchvision in the build of the installed torch: PyPI's for PyPI's
+#    torch, PyTorch's index for a local build tag (torch 2.13.0+cpu ->
+#    torchvision 0.28.0+cpu; PyPI's wheel is linked against CUDA torch and
+#    fails to import next to a CPU torch). mmssmd resolves torchvision://
+#    names without it (README, "Pretrained weights offline"), so a machine
+#    that cannot reach PyTorch's index goes on without it, and says so.
+if ! "$VENV/bin/python" -c 'import torchvision' 2>/dev/null; then
+    build=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.partition("+")[2])')
+    if [[ -n $build ]]; then
+        pip_install --no-deps --retries 1 --extra-index-url \
+            "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/$build}" \
+            "$(req torchvision)+$build" || true
+    else
+        pip_install --no-deps "$(req torchvision)" || true
+    fi
+    if ! "$VENV/bin/python" -c 'import torchvision' 2>/dev/null; then
+        "$VENV/bin/python" -m pip uninstall -y -q torchvision 2>/dev/null || true
+        echo "[setup_env] note: no torchvision build for torch" \
+             "$("$VENV/bin/python" -c 'import torch; print(torch.__version__)')" \
+             "could be installed (set TORCH_INDEX_URL to a reachable PyTorch" \
+             "index); going on without it" >&2
+    fi
+fi
+# 4. The rest of the pins (setuptools back to what torch asks for; torchvision
+#    came in its matching build above), then mmssmd itself in editable mode.
+rest=$(mktemp)
+trap 'rm -f "$rest"' EXIT
+grep -v -E '^torchvision==' "$REPO_ROOT/requirements.txt" > "$rest"
+pip_install -r "$rest"
 pip_install --no-build-isolation --no-deps -e "$REPO_ROOT"
 "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmssmd' >/dev/null
 echo "$want" > "$STAMP"

@@ -7,15 +7,17 @@ without CUDA a distributed launch (``tools/dist_train.sh``) uses ``gloo``.
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional
+import sys
+from typing import Any, Iterator, List, Optional
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_rank
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmssmd  # noqa: F401  (registers modules, checkpoint safe globals)
-from mmssmd.utils import setup_cpu_distributed
+from mmssmd.utils import PretrainedWeightsUnavailable, setup_cpu_distributed
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -59,6 +61,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def keys_holding(value: Any, node: Any, prefix: str = '') -> Iterator[str]:
+    """Dotted config keys whose value is ``value`` (lists by index)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, (list, tuple)) else ()
+    for key, child in items:
+        path = f'{prefix}.{key}' if prefix else str(key)
+        if child == value:
+            yield path
+        else:
+            yield from keys_holding(value, child, path)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -110,7 +124,16 @@ def main(argv: Optional[List[str]] = None) -> None:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except PretrainedWeightsUnavailable as error:
+        # one line from rank 0 instead of a network stack trace per rank
+        keys = list(keys_holding(f'torchvision://{error.name}', cfg.model,
+                                 'model'))
+        if get_rank() == 0:
+            print(f'error: {error.hint(keys[0]) if keys else error}',
+                  file=sys.stderr, flush=True)
+        raise SystemExit(1)
 
 
 if __name__ == '__main__':
