@@ -15,7 +15,7 @@ from ..utils import (align_flipped_outputs, consistency_ratio, flatten_levels,
                      ssmd_consistency_weight)
 
 _SEMI_TRAIN_KEYS = ('consistency_schedule', 'consistency_weight',
-                    'sup_weight', 'detach_mirror')
+                    'sup_weight')
 
 
 def concat_padded(batches: Sequence[Tensor]) -> Tensor:
@@ -133,8 +133,6 @@ class CSD(SingleStageDetector):
         self.consistency_weight = float(
             semi_train_cfg.get('consistency_weight', 1.0))
         self.sup_weight = float(semi_train_cfg.get('sup_weight', 1.0))
-        # experiment: no gradient into the mirrored view's outputs
-        self.detach_mirror = bool(semi_train_cfg.get('detach_mirror', False))
 
     def current_consistency_weight(self) -> float:
         """w(t) at the current iteration, times ``consistency_weight``."""
@@ -170,9 +168,6 @@ class CSD(SingleStageDetector):
                                                     head.prior_generator,
                                                     head.bbox_coder,
                                                     inputs.shape[-1])
-        if self.detach_mirror:
-            cls_f = [c.detach() for c in cls_f]
-            box_f = [b.detach() for b in box_f]
         return cls_o, box_o, cls_f, box_f, valid
 
     def loss(self, multi_batch_inputs: Union[Dict[str, Tensor], Tensor],

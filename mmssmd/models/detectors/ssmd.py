@@ -1,6 +1,5 @@
 import logging
-from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +11,6 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub, print_log
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..utils import (align_flipped_outputs, batch_cutout, consistency_ratio,
                      flatten_levels, flip_column_pairing, instance_adversarial_perturbation,
@@ -50,9 +48,9 @@ class SSMD(SemiBaseDetector):
 
     The teacher gets no gradient (it runs under ``no_grad``) and is updated
     by :class:`EMATeacherHook`. It stays in eval mode even when the runner
-    calls ``model.train()``: BN uses (EMA-updated) running statistics
-    (unless ``teacher_norm='batch'``), and dropout or noise layers are off,
-    so the teacher's only perturbations are the ones applied to its input.
+    calls ``model.train()``: BN uses (EMA-updated) running statistics, and
+    dropout or noise layers are off, so the teacher's only perturbations are
+    the ones applied to its input.
 
     Instance-level adversarial perturbation (IAP, Sec. 3.3) of the teacher
     input is off unless :class:`AdversarialHook` switches it on through
@@ -76,10 +74,7 @@ class SSMD(SemiBaseDetector):
             ones), ``consistency_schedule`` (``'ssmd'`` for Eq. 10 or
             ``'constant'``), ``consistency_weight`` (1.0, the multiplier of
             lambda), ``sup_weight`` (1.0), ``freeze_teacher`` (True),
-            ``max_consecutive_nonfinite`` (10), ``teacher_norm``
-            (``'running'``: the teacher's BN uses its running statistics
-            as in eval mode; ``'batch'``: in the training step, the
-            statistics of the teacher's own batch, running ones untouched).
+            ``max_consecutive_nonfinite`` (10).
         semi_test_cfg (dict): ``predict_on``: ``'student'`` (the paper,
             default) or ``'teacher'``.
         data_preprocessor (dict): A ``MultiBranchDataPreprocessor``.
@@ -121,10 +116,6 @@ class SSMD(SemiBaseDetector):
         self.sup_weight = float(semi_train_cfg.get('sup_weight', 1.0))
         self.max_consecutive_nonfinite = int(
             semi_train_cfg.get('max_consecutive_nonfinite', 10))
-        self.teacher_norm = semi_train_cfg.get('teacher_norm', 'running')
-        if self.teacher_norm not in ('running', 'batch'):
-            raise ValueError("semi_train_cfg.teacher_norm must be 'running' "
-                             f"or 'batch', got {self.teacher_norm!r}")
         self.adversarial_cfg: Optional[dict] = None
         self.adversarial_stats: Dict[str, float] = {}
         self._consecutive_nonfinite = 0
@@ -160,25 +151,6 @@ class SSMD(SemiBaseDetector):
         return self.consistency_weight * ssmd_consistency_weight(
             hub.get_info('iter', 0), max_iters)
 
-    def student_views(self, inputs: Tensor,
-                      num_sup: int) -> Tuple[Tensor, Tensor]:
-        """The batch the student sees (before cutout): here the images
-        themselves, labeled ones first.
-
-        Args:
-            inputs (Tensor): Labeled then unlabeled images, [B, C, H, W].
-            num_sup (int): Number of labeled images.
-
-        Returns:
-            tuple[Tensor, Tensor]: The student's batch, whose first
-            ``num_sup`` images carry the labels, and its [B'] mask of
-            labeled images.
-        """
-        labeled = torch.zeros(inputs.shape[0], dtype=torch.bool,
-                              device=inputs.device)
-        labeled[:num_sup] = True
-        return inputs, labeled
-
     def teacher_inputs(self, inputs: Tensor) -> Tensor:
         """The teacher's view: cutout of the horizontally mirrored batch.
 
@@ -209,29 +181,9 @@ class SSMD(SemiBaseDetector):
             and the [W_l] mask of student columns with a mirror partner.
         """
         head = self.teacher.bbox_head
-        with self._teacher_norm():
-            cls, box = head(self.teacher.extract_feat(teacher_inputs))
+        cls, box = head(self.teacher.extract_feat(teacher_inputs))
         return align_flipped_outputs(cls, box, head.prior_generator,
                                      head.bbox_coder, padded_width)
-
-    @contextmanager
-    def _teacher_norm(self) -> Iterator[None]:
-        """BN of the teacher's training forward: running statistics
-        (``teacher_norm='running'``, eval mode) or the statistics of the
-        teacher's own batch (``'batch'``), with the running ones untouched
-        (momentum 0) for validation and for the EMA."""
-        if self.teacher_norm == 'running':
-            yield
-            return
-        norms = [m for m in self.teacher.modules() if isinstance(m, _BatchNorm)]
-        saved = [(m.training, m.momentum) for m in norms]
-        for m in norms:
-            m.training, m.momentum = True, 0.0
-        try:
-            yield
-        finally:
-            for m, (training, momentum) in zip(norms, saved):
-                m.training, m.momentum = training, momentum
 
     @torch.no_grad()
     def teacher_outputs(
@@ -298,9 +250,8 @@ class SSMD(SemiBaseDetector):
         batches = [sup_inputs]
         if multi_batch_inputs.get('unsup') is not None:
             batches.append(multi_batch_inputs['unsup'])
+        inputs = self._concat_padded(batches)
         num_sup = sup_inputs.shape[0]
-        inputs, labeled = self.student_views(self._concat_padded(batches),
-                                             num_sup)
         head = self.student.bbox_head
 
         num_classes = head.cls_out_channels
@@ -308,8 +259,8 @@ class SSMD(SemiBaseDetector):
                                       self.cutout_size)
         if not self.cutout_labeled:
             # labeled images keep every annotated nucleus visible
-            student_inputs = torch.where(labeled.view(-1, 1, 1, 1), inputs,
-                                         student_inputs)
+            student_inputs = torch.cat(
+                [inputs[:num_sup], student_inputs[num_sup:]])
         s_cls, s_box = head(self.student.extract_feat(student_inputs))
         # consistency only at anchors with a mirror partner
         valid = [
