@@ -128,6 +128,8 @@ def test_ssmd_dsb_follows_the_paper(depth, pct):
                                          mu=0.0, sigma=0.1)
     assert cfg.model.consistency_loss.reduction == 'weighted_mean'
     assert semi.get('cutout_labeled', True) is True  # Algorithm 1
+    # eval-mode teacher; 'batch' measured no better with NRB and cutout on
+    assert semi.get('teacher_norm', 'running') == 'running'
     assert backbone.init_cfg.checkpoint == f'torchvision://resnet{depth}'
     assert semi.consistency_schedule == 'ssmd'
     assert cfg.model.consistency_loss.adaptive is True

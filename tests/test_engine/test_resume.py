@@ -56,7 +56,14 @@ _base_ = '{repo}/configs/demo/ssmd_r18_synth_2.5pct.py'
 __root = '{root}/'
 image_size = (96, 96)
 randomness = dict(seed=7, deterministic=True)
-model = dict(semi_train_cfg=dict(cutout_size=16))
+# the random parts the demo leaf leaves off (noisy blocks, cutout) and an
+# EMA teacher, so that their state and random streams are part of the test
+model = dict(
+    detector=dict(backbone=dict(perturbation=dict(
+        _delete_=True, type='scaled_nrb', gamma=0.9, mu=0.0, sigma=0.1))),
+    semi_train_cfg=dict(cutout_holes=5, cutout_size=16))
+custom_hooks = [
+    dict(type='EMATeacherHook', alpha=0.99, init='copy', buffers='ema')]
 labeled_dataset = _base_.labeled_dataset
 unlabeled_dataset = _base_.unlabeled_dataset
 test_pipeline = _base_.test_pipeline

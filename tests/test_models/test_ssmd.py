@@ -205,3 +205,50 @@ def test_predict_uses_student_by_default_and_teacher_on_request():
     with pytest.raises(ValueError):
         MODELS.build(ConfigDict(type='SSMD', detector=TINY_RETINANET,
                                 semi_test_cfg=dict(predict_on='both')))
+
+
+@pytest.mark.parametrize('teacher_norm', ['running', 'batch'])
+def test_teacher_norm_picks_the_statistics_of_its_training_forward(
+        teacher_norm):
+    """'running': the teacher's output for an image does not depend on the
+    other images of the batch (eval-mode BN); 'batch': it does (the batch's
+    own statistics). Either way its running statistics, which validation
+    and the EMA use, are left as they were, and it stays in eval mode."""
+    model = build_ssmd(teacher_norm=teacher_norm)
+    model.train()
+    torch.manual_seed(1)
+    x = torch.rand(3, 3, 64, 64)
+    others = torch.cat([x[:1], torch.rand(2, 3, 64, 64) * 3])
+    buffers = {k: v.clone() for k, v in model.teacher.named_buffers()}
+    with torch.no_grad():
+        first = model.teacher_outputs(x, 64)[0][0][0]
+        first_other_batch = model.teacher_outputs(others, 64)[0][0][0]
+    same = torch.allclose(first, first_other_batch, atol=1e-5)
+    assert same == (teacher_norm == 'running')
+    for name, value in model.teacher.named_buffers():
+        if not name.endswith('num_batches_tracked'):
+            assert torch.equal(value, buffers[name]), name
+    assert not any(m.training for m in model.teacher.modules())
+
+
+def test_teacher_norm_batch_normalises_like_the_student():
+    """With 'batch', a teacher holding the student's weights gives the
+    student's training-mode outputs on the same batch (what makes the
+    consistency compare like with like); with 'running' it does not."""
+    outs = {}
+    for norm in ('running', 'batch'):
+        model = build_ssmd(teacher_norm=norm)
+        model.teacher.load_state_dict(model.student.state_dict())
+        model.train()
+        torch.manual_seed(2)
+        x = torch.rand(4, 3, 64, 64)
+        with torch.no_grad(), model._teacher_norm():
+            s_cls, _ = model.student.bbox_head(model.student.extract_feat(x))
+            t_cls, _ = model.teacher.bbox_head(model.teacher.extract_feat(x))
+        outs[norm] = torch.allclose(s_cls[0], t_cls[0], atol=1e-5)
+    assert outs == {'running': False, 'batch': True}
+
+
+def test_teacher_norm_rejects_unknown_values():
+    with pytest.raises(ValueError, match='teacher_norm'):
+        build_ssmd(teacher_norm='sync')

@@ -1,5 +1,6 @@
 import logging
-from typing import Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +12,7 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.logging import MessageHub, print_log
 from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..utils import (align_flipped_outputs, batch_cutout, consistency_ratio,
                      flatten_levels, flip_column_pairing, instance_adversarial_perturbation,
@@ -48,9 +50,14 @@ class SSMD(SemiBaseDetector):
 
     The teacher gets no gradient (it runs under ``no_grad``) and is updated
     by :class:`EMATeacherHook`. It stays in eval mode even when the runner
-    calls ``model.train()``: BN uses (EMA-updated) running statistics, and
-    dropout or noise layers are off, so the teacher's only perturbations are
-    the ones applied to its input.
+    calls ``model.train()``: dropout or noise layers are off, so the
+    teacher's only perturbations are the ones applied to its input. Its BN
+    uses the (EMA-updated) running statistics (``teacher_norm='running'``,
+    the default) or, in the training step, the statistics of its own batch
+    (``'batch'``, as the student's BN does and as Mean Teacher's code runs
+    its EMA model); the running statistics, which validation uses, are then
+    left as they are. The measurements behind the demo's choice are in
+    ``docs/ssmd_gain.md``.
 
     Instance-level adversarial perturbation (IAP, Sec. 3.3) of the teacher
     input is off unless :class:`AdversarialHook` switches it on through
@@ -74,7 +81,8 @@ class SSMD(SemiBaseDetector):
             ones), ``consistency_schedule`` (``'ssmd'`` for Eq. 10 or
             ``'constant'``), ``consistency_weight`` (1.0, the multiplier of
             lambda), ``sup_weight`` (1.0), ``freeze_teacher`` (True),
-            ``max_consecutive_nonfinite`` (10).
+            ``max_consecutive_nonfinite`` (10), ``teacher_norm``
+            (``'running'`` or ``'batch'``, see above; ``'running'``).
         semi_test_cfg (dict): ``predict_on``: ``'student'`` (the paper,
             default) or ``'teacher'``.
         data_preprocessor (dict): A ``MultiBranchDataPreprocessor``.
@@ -116,6 +124,10 @@ class SSMD(SemiBaseDetector):
         self.sup_weight = float(semi_train_cfg.get('sup_weight', 1.0))
         self.max_consecutive_nonfinite = int(
             semi_train_cfg.get('max_consecutive_nonfinite', 10))
+        self.teacher_norm = semi_train_cfg.get('teacher_norm', 'running')
+        if self.teacher_norm not in ('running', 'batch'):
+            raise ValueError("semi_train_cfg.teacher_norm must be 'running' "
+                             f"or 'batch', got {self.teacher_norm!r}")
         self.adversarial_cfg: Optional[dict] = None
         self.adversarial_stats: Dict[str, float] = {}
         self._consecutive_nonfinite = 0
@@ -181,9 +193,31 @@ class SSMD(SemiBaseDetector):
             and the [W_l] mask of student columns with a mirror partner.
         """
         head = self.teacher.bbox_head
-        cls, box = head(self.teacher.extract_feat(teacher_inputs))
+        with self._teacher_norm():
+            cls, box = head(self.teacher.extract_feat(teacher_inputs))
         return align_flipped_outputs(cls, box, head.prior_generator,
                                      head.bbox_coder, padded_width)
+
+    @contextmanager
+    def _teacher_norm(self) -> Iterator[None]:
+        """BN mode of the teacher's training forward (``teacher_norm``).
+
+        ``'batch'`` switches the teacher's BN layers to training mode with
+        momentum 0 for the duration: normalised by the batch's statistics,
+        running statistics untouched. Nothing changes for ``'running'``.
+        """
+        if self.teacher_norm == 'running':
+            yield
+            return
+        norms = [m for m in self.teacher.modules() if isinstance(m, _BatchNorm)]
+        saved = [(m.training, m.momentum) for m in norms]
+        for m in norms:
+            m.training, m.momentum = True, 0.0
+        try:
+            yield
+        finally:
+            for m, (training, momentum) in zip(norms, saved):
+                m.training, m.momentum = training, momentum
 
     @torch.no_grad()
     def teacher_outputs(
