@@ -22,7 +22,8 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import mmssmd  # noqa: F401  (registers modules, checkpoint safe globals)
-from mmssmd.utils import atomic_write_json, setup_cpu_distributed
+from mmssmd.utils import (atomic_write_json, destroy_process_group,
+                          setup_cpu_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -144,11 +145,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
 
-    metrics = runner.test()
-    if args.metrics_out is not None and is_main_process():
-        atomic_write_json({k: float(v) if isinstance(v, (int, float)) else v
-                           for k, v in metrics.items()}, args.metrics_out,
-                          indent=2)
+    try:
+        metrics = runner.test()
+        if args.metrics_out is not None and is_main_process():
+            atomic_write_json(
+                {k: float(v) if isinstance(v, (int, float)) else v
+                 for k, v in metrics.items()}, args.metrics_out, indent=2)
+    finally:
+        destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -12,13 +12,13 @@ from typing import Any, Iterator, List, Optional
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
-import torch.distributed as torch_dist
 from mmengine.dist import get_rank
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmssmd  # noqa: F401  (registers modules, checkpoint safe globals)
-from mmssmd.utils import PretrainedWeightsUnavailable, setup_cpu_distributed
+from mmssmd.utils import (PretrainedWeightsUnavailable, destroy_process_group,
+                          setup_cpu_distributed)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -136,11 +136,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                   file=sys.stderr, flush=True)
         raise SystemExit(1)
     finally:
-        # gloo's threads must stop before the interpreter exits: a process
-        # group left alive can abort a rank at exit ('terminate called
-        # without an active exception', seen with 2-process CPU runs)
-        if torch_dist.is_available() and torch_dist.is_initialized():
-            torch_dist.destroy_process_group()
+        destroy_process_group()
 
 
 if __name__ == '__main__':

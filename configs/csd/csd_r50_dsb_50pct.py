@@ -1,10 +1,6 @@
 # Table 1 "CSD", ResNet-50, 50% labeled.
-_base_ = './csd_r50_dsb_10pct.py'
-
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-labeled_dataset.ann_file = 'annotations/semi/instances_train.1@50.json'
-unlabeled_dataset.ann_file = \
-    'annotations/semi/instances_train.1@50-unlabeled.json'
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
+_base_ = [
+    '../_base_/models/csd_retinanet_r50_fpn.py',
+    '../_base_/datasets/dsb2018_semi_50pct.py',
+    '../_base_/schedules/iter_adam_100e.py', '../_base_/iter_runtime.py'
+]

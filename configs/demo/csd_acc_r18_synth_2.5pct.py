@@ -10,5 +10,4 @@ model = dict(
     consistency_loss=dict(
         _delete_=True,
         type='AdaptiveConsistencyLoss',
-        adaptive=True,
         reduction='weighted_mean'))

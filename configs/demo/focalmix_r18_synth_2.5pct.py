@@ -2,12 +2,8 @@
 # labeled, 4 + 4 images per step, 2000 iterations).
 _base_ = [
     '../_base_/models/focalmix_retinanet_r50_fpn.py',
-    '../_base_/models/synth_r18_parts.py',
     '../_base_/datasets/synthetic_dsb_semi.py',
-    '../_base_/schedules/synth_iter_adam_2k.py', '../_base_/synth_runtime.py'
+    '../_base_/synth_demo.py'
 ]
 
-model = dict(
-    backbone=_base_.synth_backbone,
-    neck=_base_.synth_neck,
-    bbox_head=_base_.synth_bbox_head)
+model = dict(**_base_.synth_detector)

@@ -11,23 +11,19 @@
 # alpha, NRB, cutout and IAP.
 _base_ = [
     '../_base_/models/ssmd_retinanet_r50_fpn.py',
-    '../_base_/models/synth_r18_parts.py',
     '../_base_/datasets/synthetic_dsb_semi.py',
-    '../_base_/schedules/synth_iter_adam_2k.py', '../_base_/synth_runtime.py'
+    '../_base_/synth_demo.py'
 ]
 
 model = dict(
     detector=dict(
-        backbone=dict(_base_.synth_backbone, perturbation=None),
-        neck=_base_.synth_neck,
-        bbox_head=_base_.synth_bbox_head),
+        _base_.synth_detector,
+        backbone=dict(_base_.synth_backbone, perturbation=None)),
     semi_train_cfg=dict(
         cutout_holes=0,
         cutout_size=30,
         cutout_labeled=False,
         teacher_norm='batch'))
-# evaluates the student and the teacher: student/coco/..., teacher/coco/...
-val_cfg = dict(type='TeacherStudentValLoop')
 # the teacher (Eq. 2 with alpha 0: a copy of the student after every step)
 custom_hooks = [
     dict(type='EMATeacherHook', alpha=0.0, init='copy', buffers='ema')

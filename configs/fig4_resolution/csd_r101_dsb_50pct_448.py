@@ -1,16 +1,4 @@
 # Fig. 4: CSD, ResNet-101, DSB 2018, 50% labeled, 448x448.
-_base_ = '../csd/csd_r101_dsb_50pct.py'
+_base_ = './csd_r50_dsb_50pct_448.py'
 
-image_size = (448, 448)
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-test_pipeline = _base_.test_pipeline
-for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
-                   test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'Resize':
-            __transform.scale = image_size
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+model = dict(backbone=_base_.r101_backbone)

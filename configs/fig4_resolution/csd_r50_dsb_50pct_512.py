@@ -1,16 +1,7 @@
 # Fig. 4: CSD, ResNet-50, DSB 2018, 50% labeled, 512x512.
-_base_ = '../csd/csd_r50_dsb_50pct.py'
-
-image_size = (512, 512)
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-test_pipeline = _base_.test_pipeline
-for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
-                   test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'Resize':
-            __transform.scale = image_size
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+_base_ = [
+    '../_base_/models/csd_retinanet_r50_fpn.py',
+    '../_base_/datasets/dsb2018_semi_50pct_512.py',
+    '../_base_/schedules/iter_adam_100e.py',
+    '../_base_/iter_runtime.py'
+]

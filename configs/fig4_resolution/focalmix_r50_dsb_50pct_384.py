@@ -2,7 +2,6 @@
 _base_ = [
     '../_base_/models/focalmix_retinanet_r50_fpn.py',
     '../_base_/datasets/dsb2018_semi_50pct_384.py',
-    '../_base_/schedules/focalmix_adam_200e.py', '../_base_/ssmd_runtime.py'
+    '../_base_/schedules/focalmix_adam_200e.py',
+    '../_base_/iter_runtime.py'
 ]
-
-default_hooks = dict(checkpoint=dict(save_best='coco/bbox_mAP'))

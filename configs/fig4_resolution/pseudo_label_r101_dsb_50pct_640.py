@@ -1,19 +1,10 @@
 # Fig. 4: pseudo-labeling, ResNet-101, DSB 2018, 50% labeled, 640x640.
 # Pseudo-labels of fig4_resolution/supervised_r101_dsb_50pct_640.py.
-_base_ = '../pseudo_label/pseudo_label_r101_dsb_50pct.py'
+_base_ = './pseudo_label_r50_dsb_50pct_640.py'
 
-image_size = (640, 640)
-labeled_dataset = _base_.labeled_dataset
-pseudo_dataset = _base_.pseudo_dataset
-pseudo_dataset.ann_file = \
-    'annotations/pseudo/supervised_r101_dsb_50pct_640.json'
-test_pipeline = _base_.test_pipeline
-for __pipeline in (labeled_dataset.pipeline, pseudo_dataset.pipeline,
-                   test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'Resize':
-            __transform.scale = image_size
+model = dict(backbone=_base_.r101_backbone)
+pseudo_dataset = dict(
+    _base_.pseudo_dataset,
+    ann_file='annotations/pseudo/supervised_r101_dsb_50pct_640.json')
 train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, pseudo_dataset]))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+    dataset=dict(datasets=[_base_.labeled_dataset, pseudo_dataset]))

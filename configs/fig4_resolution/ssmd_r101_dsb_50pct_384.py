@@ -1,16 +1,4 @@
 # Fig. 4: SSMD, ResNet-101, DSB 2018, 50% labeled, 384x384.
-_base_ = '../ssmd/ssmd_r101_dsb_50pct.py'
+_base_ = './ssmd_r50_dsb_50pct_384.py'
 
-image_size = (384, 384)
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-test_pipeline = _base_.test_pipeline
-for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
-                   test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'Resize':
-            __transform.scale = image_size
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+model = dict(detector=dict(backbone=_base_.r101_backbone))

@@ -1,17 +1,11 @@
 # Fig. 4: supervised, ResNet-50, DeepLesion, 50% labeled, 512x512 (slices
 # resampled to 0.802 * 512 / 512 mm per pixel).
-_base_ = '../baselines/supervised_r50_deeplesion_50pct.py'
+_base_ = [
+    '../_base_/models/retinanet_r50_fpn_deeplesion.py',
+    '../_base_/datasets/deeplesion_detection_50pct_512.py',
+    '../_base_/schedules/adam_100e.py',
+    '../_base_/default_runtime.py'
+]
 
-image_size = (512, 512)
-train_pipeline = _base_.train_pipeline
-test_pipeline = _base_.test_pipeline
-for __pipeline in (train_pipeline, test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'LoadDeepLesionSlices':
-            __transform.target_spacing = 0.802 * 512 / image_size[0]
-            __transform.max_size = image_size[0]
-        elif __transform.type == 'Pad':
-            __transform.size = image_size
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+default_hooks = dict(
+    checkpoint=dict(save_best='deeplesion/sensitivity_at_4fp', rule='greater'))

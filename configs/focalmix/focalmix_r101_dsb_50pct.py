@@ -1,7 +1,3 @@
 _base_ = './focalmix_r50_dsb_50pct.py'
 
-model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='torchvision://resnet101')))
+model = dict(backbone=_base_.r101_backbone)

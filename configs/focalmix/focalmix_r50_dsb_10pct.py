@@ -3,8 +3,6 @@
 _base_ = [
     '../_base_/models/focalmix_retinanet_r50_fpn.py',
     '../_base_/datasets/dsb2018_semi.py',
-    '../_base_/schedules/focalmix_adam_200e.py', '../_base_/ssmd_runtime.py'
+    '../_base_/schedules/focalmix_adam_200e.py',
+    '../_base_/iter_runtime.py'
 ]
-
-# one model (no teacher): the plain ValLoop's metric names
-default_hooks = dict(checkpoint=dict(save_best='coco/bbox_mAP'))

@@ -1,9 +1,6 @@
-_base_ = './focalmix_r50_dsb_10pct.py'
-
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-labeled_dataset.ann_file = 'annotations/semi/instances_train.1@40.json'
-unlabeled_dataset.ann_file = \
-    'annotations/semi/instances_train.1@40-unlabeled.json'
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
+_base_ = [
+    '../_base_/models/focalmix_retinanet_r50_fpn.py',
+    '../_base_/datasets/dsb2018_semi_40pct.py',
+    '../_base_/schedules/focalmix_adam_200e.py',
+    '../_base_/iter_runtime.py'
+]

@@ -4,6 +4,6 @@
 _base_ = [
     '../_base_/models/mean_teacher_retinanet_r50_fpn.py',
     '../_base_/datasets/dsb2018_semi_mean_teacher.py',
-    '../_base_/schedules/mean_teacher_adam_100e.py',
+    '../_base_/schedules/iter_adam_100e.py',
     '../_base_/mean_teacher_runtime.py'
 ]

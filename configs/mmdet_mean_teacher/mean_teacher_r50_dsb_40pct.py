@@ -1,10 +1,7 @@
 # mmdet mean teacher, ResNet-50, 40% labeled.
-_base_ = './mean_teacher_r50_dsb_10pct.py'
-
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-labeled_dataset.ann_file = 'annotations/semi/instances_train.1@40.json'
-unlabeled_dataset.ann_file = \
-    'annotations/semi/instances_train.1@40-unlabeled.json'
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
+_base_ = [
+    '../_base_/models/mean_teacher_retinanet_r50_fpn.py',
+    '../_base_/datasets/dsb2018_semi_mean_teacher_40pct.py',
+    '../_base_/schedules/iter_adam_100e.py',
+    '../_base_/mean_teacher_runtime.py'
+]

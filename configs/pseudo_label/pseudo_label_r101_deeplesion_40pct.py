@@ -2,11 +2,7 @@
 # pseudo-labels of baselines/supervised_r101_deeplesion_40pct.py.
 _base_ = './pseudo_label_r50_deeplesion_40pct.py'
 
-model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='torchvision://resnet101')))
+model = dict(backbone=_base_.r101_backbone)
 
 pseudo_dataset = _base_.pseudo_dataset
 pseudo_dataset.ann_file = \

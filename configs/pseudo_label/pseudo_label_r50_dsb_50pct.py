@@ -1,9 +1,6 @@
 # Pseudo-labeling stage 2, ResNet-50, 50% labeled.
-_base_ = './pseudo_label_r50_dsb_10pct.py'
-
-labeled_dataset = _base_.labeled_dataset
-pseudo_dataset = _base_.pseudo_dataset
-labeled_dataset.ann_file = 'annotations/semi/instances_train.1@50.json'
-pseudo_dataset.ann_file = 'annotations/pseudo/supervised_r50_dsb_50pct.json'
-train_dataloader = dict(
-    dataset=dict(datasets=[labeled_dataset, pseudo_dataset]))
+_base_ = [
+    '../_base_/models/retinanet_r50_fpn_dsb.py',
+    '../_base_/datasets/dsb2018_pseudo_label_50pct.py',
+    '../_base_/schedules/iter_adam_100e.py', '../_base_/iter_runtime.py'
+]

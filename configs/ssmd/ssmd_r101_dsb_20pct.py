@@ -1,8 +1,3 @@
 _base_ = './ssmd_r50_dsb_20pct.py'
 
-model = dict(
-    detector=dict(
-        backbone=dict(
-            depth=101,
-            init_cfg=dict(type='Pretrained',
-                          checkpoint='torchvision://resnet101'))))
+model = dict(detector=dict(backbone=_base_.r101_backbone))

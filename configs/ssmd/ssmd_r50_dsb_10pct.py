@@ -2,5 +2,5 @@
 _base_ = [
     '../_base_/models/ssmd_retinanet_r50_fpn.py',
     '../_base_/datasets/dsb2018_semi.py',
-    '../_base_/schedules/ssmd_adam_100e_iap.py', '../_base_/ssmd_runtime.py'
+    '../_base_/schedules/iter_adam_100e.py', '../_base_/ssmd_runtime.py'
 ]

@@ -1,11 +1,8 @@
-import os.path as osp
 from typing import List, Union
 
-from mmdet.datasets import CocoDataset
-from mmdet.datasets.api_wrappers import COCO
 from mmdet.registry import DATASETS
 
-from .semi_checks import check_ann_file, check_categories, check_not_empty
+from .checked_coco import CheckedCocoDataset
 
 # per-image fields of the converter's json that the slice loader (and
 # anyone inspecting a sample) uses; copied into data_info as they are
@@ -17,20 +14,18 @@ INSTANCE_KEYS = ('noisy', 'lesion_type')
 
 
 @DATASETS.register_module()
-class DeepLesionDataset(CocoDataset):
+class DeepLesionDataset(CheckedCocoDataset):
     """DeepLesion key slices in the COCO format of ``deeplesion_to_coco.py``.
 
-    A :class:`CocoDataset` with one ``lesion`` class whose ``data_info``
-    also carries the image fields ``LoadDeepLesionSlices`` needs
+    A :class:`CheckedCocoDataset` with one ``lesion`` class whose
+    ``data_info`` also carries the image fields ``LoadDeepLesionSlices`` needs
     (``key_slice``, ``slice_range``, ``spacing`` ``[x, y, z]`` in mm, ...;
     see ``IMAGE_KEYS``) and, per instance, ``noisy`` and ``lesion_type``.
     ``img_path`` is the key slice; the neighbours are read from its folder.
     Labeled and unlabeled splits share this type, so their ``metainfo``
-    match (``ConcatDataset`` requires it). Bad input fails while the dataset
-    is built, naming the file, as for DSB
-    (:mod:`mmssmd.datasets.semi_checks`): a missing annotation file (with
-    the command that writes it), categories other than ``lesion``, no image
-    left after filtering, an image entry without the loader's fields.
+    match (``ConcatDataset`` requires it). Besides the base class's checks
+    (whose missing-file hint names ``deeplesion_to_coco.py``), an image
+    entry without the loader's fields fails, naming the file.
 
     Args:
         noisy_as_ignored (bool): Give "possibly noisy" lesions
@@ -46,39 +41,14 @@ class DeepLesionDataset(CocoDataset):
         'classes': ('lesion', ),
         'palette': [(220, 20, 60)],
     }
+    converter = 'tools/dataset_converters/deeplesion_to_coco.py'
+    converted_names = ('instances_train.json', 'instances_val.json',
+                       'instances_test.json')
 
     def __init__(self, *args, noisy_as_ignored: bool = False,
                  **kwargs) -> None:
         self.noisy_as_ignored = noisy_as_ignored
         super().__init__(*args, **kwargs)
-
-    def load_data_list(self) -> List[dict]:
-        """Check that the file exists, then load it like ``CocoDataset``."""
-        name = osp.basename(self.ann_file)
-        if '://' not in self.ann_file and not osp.isfile(self.ann_file) \
-                and name in ('instances_train.json', 'instances_val.json',
-                             'instances_test.json'):
-            root = osp.dirname(osp.dirname(self.ann_file)) or '.'
-            raise FileNotFoundError(
-                f'annotation file {self.ann_file} does not exist. It is '
-                'written by the converter: python '
-                'tools/dataset_converters/deeplesion_to_coco.py '
-                f'--data-root {root}')
-        check_ann_file(self.ann_file)  # split files: the split tool's hint
-        return super().load_data_list()
-
-    def COCOAPI(self, local_path: str) -> COCO:  # noqa: N802
-        """Load the json and check that its category is ``lesion``."""
-        coco = COCO(local_path)
-        check_categories(coco.dataset, self.metainfo['classes'], self.ann_file)
-        return coco
-
-    def filter_data(self) -> List[dict]:
-        """Filter as usual (``filter_cfg``), then refuse an empty dataset."""
-        data_list = super().filter_data()
-        check_not_empty(len(data_list), self.ann_file,
-                        self.filter_cfg if self.data_list else None)
-        return data_list
 
     def _kept_annotations(self, img_info: dict, ann_info: List[dict]
                           ) -> List[dict]:
@@ -121,8 +91,7 @@ class DeepLesionDataset(CocoDataset):
             if key not in img_info:
                 raise KeyError(
                     f'{self.ann_file}: image {img_info.get("file_name")!r} '
-                    f'has no {key!r}; convert the data with '
-                    'tools/dataset_converters/deeplesion_to_coco.py')
+                    f'has no {key!r}; convert the data with {self.converter}')
         for key in IMAGE_KEYS:
             if key in img_info:
                 data_info[key] = img_info[key]

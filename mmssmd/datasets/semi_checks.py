@@ -6,11 +6,11 @@ silently loads a file whose categories do not contain the dataset's classes
 annotations, nothing fails at all), and accepts a file without images; an
 empty source makes ``MultiSourceSampler`` loop forever looking for indices.
 These helpers turn each case into an error that names the file, says what is
-wrong and how to fix it. :class:`DSBNucleiDataset` calls them.
+wrong and how to fix it. :class:`CheckedCocoDataset` calls them.
 """
 import os.path as osp
 import re
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 # <stem>.<fold>@<percent>[-unlabeled].json, as written by split_semi.py
 SPLIT_NAME = re.compile(
@@ -20,14 +20,21 @@ CONVERTED_NAMES = ('instances_all.json', 'instances_train.json',
                    'instances_val.json', 'instances_test.json')
 
 
-def how_to_create(ann_file: str) -> str:
+def how_to_create(ann_file: str,
+                  converter: Optional[str] = None,
+                  converted_names: Sequence[str] = CONVERTED_NAMES,
+                  note: str = '') -> str:
     """The command that writes ``ann_file``, when it is one of ours.
 
     Args:
-        ann_file (str): An annotation file path.
+        ann_file: An annotation file path.
+        converter: The dataset's converter script (e.g.
+            ``DSBNucleiDataset.converter``), for the converter's outputs.
+        converted_names: File names the converter writes.
+        note: Appended to the converter's command.
 
     Returns:
-        str: A sentence with the command, or ``''`` for other names.
+        A sentence with the command, or ``''`` for other names.
     """
     name = osp.basename(ann_file)
     directory = osp.dirname(ann_file) or '.'
@@ -39,21 +46,21 @@ def how_to_create(ann_file: str) -> str:
                 f"{directory} --percents {match['percent']} --folds "
                 f"{match['fold']} (the labeled percent must be one you "
                 'split; see the files present in that directory).')
-    if name in CONVERTED_NAMES:
+    if converter and name in converted_names:
         root = osp.dirname(directory) or '.'
-        return (' It is written by the converter: python '
-                'tools/dataset_converters/dsb2018_to_coco.py --data-root '
-                f'{root} (or tools/misc/generate_synthetic_dsb.py first, for '
-                'the synthetic demo data).')
+        return (f' It is written by the converter: python {converter} '
+                f'--data-root {root}{note}.')
     return ''
 
 
-def check_ann_file(ann_file: str) -> None:
+def check_ann_file(ann_file: str, **hint: Any) -> None:
     """Raise a ``FileNotFoundError`` with a hint if ``ann_file`` is missing.
 
     Args:
-        ann_file (str): A local annotation file path (other backends, e.g.
+        ann_file: A local annotation file path (other backends, e.g.
             ``s3://``, are not checked).
+        **hint: ``converter``, ``converted_names``, ``note`` of
+            :func:`how_to_create`.
 
     Raises:
         FileNotFoundError: The file does not exist.
@@ -61,7 +68,7 @@ def check_ann_file(ann_file: str) -> None:
     if '://' in ann_file or osp.isfile(ann_file):
         return
     raise FileNotFoundError(f'annotation file {ann_file} does not exist.' +
-                            how_to_create(ann_file))
+                            how_to_create(ann_file, **hint))
 
 
 def check_categories(coco: Dict[str, Any], classes: Sequence[str],

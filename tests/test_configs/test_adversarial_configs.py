@@ -30,20 +30,21 @@ def switches(cfg):
     """(adaptive cost, NRB, cutout holes, IAP hook or None)."""
     backbone = cfg.model.detector.backbone
     nrb = backbone.get('perturbation') is not None
-    return (cfg.model.consistency_loss.adaptive, nrb,
+    adaptive = cfg.model.consistency_loss.type == 'AdaptiveConsistencyLoss'
+    return (adaptive, nrb,
             cfg.model.semi_train_cfg.cutout_holes,
             hooks(cfg).get('AdversarialHook'))
 
 
 def resize_sizes(cfg):
     """Input sizes set by the labeled pipeline (DSB: Resize; DeepLesion:
-    the slice loader's max_size)."""
+    ResizeToSpacing's max_size)."""
     labeled = cfg.train_dataloader.dataset.datasets[0]
     out = []
     for t in labeled.pipeline:
         if t.type == 'Resize':
             out.append(tuple(t.scale))
-        if t.type == 'LoadDeepLesionSlices':
+        if t.type == 'ResizeToSpacing':
             out.append((t.max_size, t.max_size))
     return out
 
@@ -51,8 +52,9 @@ def resize_sizes(cfg):
 @pytest.mark.parametrize('dataset', ['dsb', 'deeplesion'])
 def test_table5_grid(dataset):
     for size in SIZES[dataset]:
-        # xi = eps = 0 is CSD (checked in test_configs.py)
-        assert (ABLATIONS / 'table5_adversarial' /
+        # xi = eps = 0 is CSD: the row points at the Fig. 4 config
+        # (checked in test_configs.py)
+        assert (CONFIG_ROOT / 'fig4_resolution' /
                 f'csd_r50_{dataset}_50pct_{size}.py').exists()
         for xi, eps in TABLE5_GRID[dataset]:
             cfg = load_config(
@@ -88,8 +90,8 @@ def test_table2_incremental_rows(dataset):
     expected = {
         'csd-cost': (False, False, False),
         'acc': (True, False, False),
-        'acc+nrb': (True, True, False),
-        'acc+nrb+iap': (True, True, True),
+        'acc-nrb': (True, True, False),
+        'acc-nrb-iap': (True, True, True),
     }
     for row, (acc, nrb_on, iap_on) in expected.items():
         cfg = load_config(

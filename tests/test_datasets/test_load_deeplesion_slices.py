@@ -1,4 +1,5 @@
-"""LoadDeepLesionSlices and DeepLesionDataset on the real-format fixture.
+"""LoadDeepLesionSlices, ResizeToSpacing and DeepLesionDataset on the
+real-format fixture.
 
 Expected values are computed from the fixture's closed-form HU
 (``slice_hu``), not by reading the PNGs, so a wrong offset, slice, weight,
@@ -12,22 +13,20 @@ import numpy as np
 import pytest
 import torch
 from mmdet.registry import DATASETS, MODELS, TRANSFORMS
+from mmcv.transforms import Compose
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.config import Config
 
-from conftest import REPO_ROOT, load_tool
+from conftest import REPO_ROOT
 from fixtures.deeplesion import (HEIGHT, WIDTH, find_series, slice_hu,
-                                 write_deeplesion_fixture)
+                                 slice_pipeline, write_converted_fixture)
 
 HU_LO, HU_HI = -1100.0, 1100.0
 
 
 @pytest.fixture(scope='module')
 def fixture_root(tmp_path_factory):
-    root = write_deeplesion_fixture(tmp_path_factory.mktemp('deeplesion'))
-    load_tool('dataset_converters/deeplesion_to_coco.py').main(
-        ['--data-root', str(root)])
-    return root
+    return write_converted_fixture(tmp_path_factory.mktemp('deeplesion'))
 
 
 def window(hu, out_range=(-1.0, 1.0)):
@@ -45,7 +44,6 @@ def load(root, name, key, spacing=None, **kwargs):
     series = find_series(name)
     if spacing is None:
         spacing = [series['xy'], series['xy'], series['z']]
-    kwargs.setdefault('target_spacing', None)
     t = TRANSFORMS.build(dict(type='LoadDeepLesionSlices', **kwargs))
     results = dict(
         img_path=str(root / 'Images_png' / name / f'{key:03d}.png'),
@@ -136,9 +134,9 @@ def test_more_slices_and_other_gap(fixture_root):
 def test_resampling_to_the_target_spacing(fixture_root):
     """0.7 mm pixels -> 0.802 mm: 64 x 48 becomes 56 x 42 (bilinear)."""
     series, plain = load(fixture_root, '000001_01_01', 109)
-    t = TRANSFORMS.build(
-        dict(type='LoadDeepLesionSlices', target_spacing=0.802,
-             max_size=512))
+    assert plain['pixel_spacing'] == (0.7, 0.7)
+    assert plain['img_shape'] == plain['ori_shape'] == (48, 64)
+    t = Compose(slice_pipeline(target_spacing=0.802, max_size=512))
     boxes = np.array([[10.5, 8.25, 22.0, 19.75], [36.0, 20.0, 50.5, 33.0]],
                      np.float32)
     results = t(dict(img_path=plain['img_path'], key_slice=109,
@@ -167,12 +165,115 @@ def test_resampling_to_the_target_spacing(fixture_root):
 def test_oversized_result_is_fitted_into_max_size(fixture_root):
     """0.7 / 0.35 doubles to 128 x 96 > 100: scaled to fit, 100 x 75."""
     series, plain = load(fixture_root, '000001_01_01', 109)
-    t = TRANSFORMS.build(
-        dict(type='LoadDeepLesionSlices', target_spacing=0.35, max_size=100))
+    t = Compose(slice_pipeline(target_spacing=0.35, max_size=100))
     results = t(dict(img_path=plain['img_path'], key_slice=109,
                      spacing=[0.7, 0.7, 5.0]))
     assert results['img'].shape == (75, 100, 3)
     assert results['scale_factor'] == (100 / 64, 75 / 48)
+
+
+def test_single_channel_keeps_its_axis(fixture_root):
+    series, plain = load(fixture_root, '000001_01_01', 109, num_slices=1)
+    resize = TRANSFORMS.build(dict(type='ResizeToSpacing'))
+    assert resize(plain)['img'].shape == (42, 56, 1)
+
+
+def _mm_image(width, height, spacing, box_mm):
+    """A blank image of ``spacing`` (x, y) mm pixels with a bright lesion
+    filling ``box_mm`` (x1, y1, x2, y2 in mm from the top-left corner), and
+    its box in pixels."""
+    sx, sy = spacing
+    box_px = np.array(box_mm, np.float32) / np.array([sx, sy, sx, sy])
+    img = np.zeros((height, width, 3), np.float32)
+    x1, y1, x2, y2 = box_px.round().astype(int)
+    img[y1:y2, x1:x2] = 1.0
+    return dict(img=img, img_shape=(height, width), ori_shape=(height, width),
+                pixel_spacing=spacing,
+                gt_bboxes=HorizontalBoxes(box_px[None].copy())), box_px
+
+
+def test_geometry_from_first_principles():
+    """A lesion at known mm positions lands at mm / target_spacing pixels.
+
+    96 x 80 pixels of 0.5 x 0.4 mm are 48 x 32 mm: 60 x 40 pixels of 0.8 mm.
+    The lesion at x 8..24 mm, y 4..20 mm is pixels 16..48 x 10..50 before
+    and 10..30 x 5..25 after.
+    """
+    results, box_px = _mm_image(96, 80, (0.5, 0.4), (8, 4, 24, 20))
+    np.testing.assert_array_equal(box_px, [16, 10, 48, 50])
+    resize = TRANSFORMS.build(
+        dict(type='ResizeToSpacing', target_spacing=0.8, max_size=None))
+    out = resize(results)
+    assert out['img_shape'] == (40, 60) and out['img'].shape == (40, 60, 3)
+    assert out['scale_factor'] == (60 / 96, 40 / 80)
+    np.testing.assert_allclose(out['gt_bboxes'].numpy(), [[10, 5, 30, 25]])
+    # the image content moved with the box: the lesion's inside is bright,
+    # its outside (one pixel away from the border) dark
+    img = out['img'][..., 0]
+    assert (img[6:24, 11:29] > 0.99).all()
+    assert img[:4].max() < 0.01 and img[26:].max() < 0.01
+    assert img[:, :9].max() < 0.01 and img[:, 31:].max() < 0.01
+    # with a cap the physical frame stays consistent: 30 mm per 30 pixels
+    # would be 60 x 40; max_size 30 halves both axes
+    capped = TRANSFORMS.build(
+        dict(type='ResizeToSpacing', target_spacing=0.8, max_size=30))
+    out = capped(_mm_image(96, 80, (0.5, 0.4), (8, 4, 24, 20))[0])
+    assert out['img_shape'] == (20, 30)
+    np.testing.assert_allclose(out['gt_bboxes'].numpy(),
+                               [[5, 2.5, 15, 12.5]])
+
+
+def test_resize_then_flip_rotate_pad_bookkeeping():
+    """ResizeToSpacing followed by mmdet's geometric transforms: boxes,
+    ``scale_factor``, ``img_shape`` and ``homography_matrix`` compose."""
+    results, box_px = _mm_image(96, 80, (0.5, 0.4), (8, 4, 24, 20))
+    pipeline = Compose([
+        dict(type='ResizeToSpacing', target_spacing=0.8, max_size=None),
+        dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+        dict(type='Rotate', prob=1.0, level=10, min_mag=30.0, max_mag=30.0,
+             reversal_prob=1.0, img_border_value=0),  # +30 degrees
+        dict(type='Pad', size=(64, 64), pad_val=dict(img=0)),
+    ])
+    out = pipeline(results)
+    assert out['scale_factor'] == (60 / 96, 40 / 80)  # only the resize's
+    # mmdet's Pad records the padded size; the original frame is kept
+    assert out['img_shape'] == out['pad_shape'][:2] == (64, 64)
+    assert out['img'].shape == (64, 64, 3) and out['ori_shape'] == (80, 96)
+    assert out['flip'] and out['flip_direction'] == 'horizontal'
+    # the homography maps original pixels to the output: scale, flip about
+    # the resized width, rotation about the resized centre
+    scale = np.diag([60 / 96, 40 / 80, 1.0])
+    flip = np.array([[-1, 0, 60], [0, 1, 0], [0, 0, 1]], np.float64)
+    centre = ((60 - 1) * 0.5, (40 - 1) * 0.5)
+    rot = np.vstack([cv2.getRotationMatrix2D(centre, -30, 1.0), [0, 0, 1]])
+    expected = rot @ flip @ scale
+    np.testing.assert_allclose(out['homography_matrix'], expected, atol=1e-4)
+    # the box is the bounding box of the mapped corners of the original one
+    x1, y1, x2, y2 = box_px
+    corners = np.array([[x1, y1, 1], [x2, y1, 1], [x1, y2, 1], [x2, y2, 1]])
+    mapped = corners @ expected.T
+    mapped = mapped[:, :2] / mapped[:, 2:]
+    want = [mapped[:, 0].min(), mapped[:, 1].min(), mapped[:, 0].max(),
+            mapped[:, 1].max()]
+    want = np.clip(want, 0, [60, 40, 60, 40])
+    np.testing.assert_allclose(out['gt_bboxes'].numpy()[0], want, atol=1e-3)
+
+
+def test_old_resize_arguments_point_to_resize_to_spacing():
+    with pytest.raises(TypeError, match="ResizeToSpacing.*max_size=512"):
+        TRANSFORMS.build(dict(type='LoadDeepLesionSlices',
+                              target_spacing=0.802, max_size=512))
+    with pytest.raises(TypeError, match='unexpected arguments'):
+        TRANSFORMS.build(dict(type='LoadDeepLesionSlices', bogus=1))
+    with pytest.raises(KeyError, match='LoadDeepLesionSlices'):
+        TRANSFORMS.build(dict(type='ResizeToSpacing'))(
+            dict(img=np.zeros((4, 4, 3), np.float32)))
+    with pytest.raises(ValueError, match='a.png: in-plane spacing'):
+        TRANSFORMS.build(dict(type='ResizeToSpacing'))(
+            dict(img=np.zeros((4, 4, 3), np.float32), img_path='a.png',
+                 pixel_spacing=(float('nan'), 1.0)))
+    with pytest.raises(ValueError, match='target_spacing'):
+        TRANSFORMS.build(dict(type='ResizeToSpacing', target_spacing=0))
 
 
 def test_errors_name_the_file(fixture_root, tmp_path):

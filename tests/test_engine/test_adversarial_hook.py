@@ -1,8 +1,5 @@
 """AdversarialHook: schedule, model switch and logging through the runner."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,6 +7,7 @@ import pytest
 from mmengine.logging import MessageHub
 
 import mmssmd  # noqa: F401
+from conftest import demo_data_options, train_in_process
 from mmssmd.engine.hooks import AdversarialHook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,29 +70,14 @@ def test_hook_rejects_models_without_iap_and_bad_values():
         AdversarialHook(start_iter=-1)
 
 
-def run(args):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args],
-                          cwd=REPO, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
-    return proc.stdout + proc.stderr
-
-
-def test_iap_switches_on_at_start_iter_in_a_real_run(tmp_path):
+def test_iap_switches_on_at_start_iter_in_a_real_run(synthetic_dsb,
+                                                    tmp_path):
     """tools/train.py with the SSMD demo: IAP from iteration 3 on (1-based).
 
     tau = 0 makes every anchor count, so the logged norm is exactly eps
     once IAP is on, whatever the young student predicts.
     """
-    root = tmp_path / 'synth'
-    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 12, '--seed', 5, '--size', 96, 96])
-    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
     work_dir = tmp_path / 'work'
-    prefix = f'{root}/'
     # the demo SSMD with IAP from the third iteration (the demo leaf has it
     # off); tau = 0 makes every anchor count
     config = tmp_path / 'ssmd_iap.py'
@@ -105,22 +88,9 @@ def test_iap_switches_on_at_start_iter_in_a_real_run(tmp_path):
         "    dict(type='EMATeacherHook', alpha=0.99, init='copy'),\n"
         "    dict(type='AdversarialHook', xi=1e-2, eps=2.0, tau=0.0,\n"
         "         start_iter=2)]\n")
-    out = run([
-        'tools/train.py', config,
-        '--work-dir', work_dir, '--cfg-options',
-        f'train_dataloader.dataset.datasets.0.data_root={prefix}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'train_dataloader.dataset.datasets.1.data_root={prefix}',
-        'train_dataloader.dataset.datasets.1.ann_file='
-        'annotations/semi/instances_train.1@50-unlabeled.json',
-        'train_dataloader.batch_size=2', 'train_dataloader.sampler.batch_size=2',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        f'val_dataloader.dataset.data_root={prefix}',
-        f'val_evaluator.ann_file={prefix}annotations/instances_val.json',
-        'train_cfg.max_iters=4',
-        'train_cfg.val_interval=100', 'default_hooks.logger.interval=1',
+    out = train_in_process(str(config), work_dir, [
+        *demo_data_options(synthetic_dsb, semi=True, batch_size=2),
+        'train_cfg.max_iters=4', 'train_cfg.val_interval=100',
         'default_hooks.checkpoint.interval=100'
     ])
     assert 'iap_eps' in out and 'iap_share_above_tau' in out

@@ -1,7 +1,7 @@
 """Exact resume of an SSMD run (issue 8, item 1), and RandomStateHook.
 
 The end-to-end test trains a tiny SSMD demo-like config (half-width
-ResNet-18, 96 px, 2 + 2 images a step) for 6 iterations with a fixed seed in
+ResNet-18, 96 px, 2 + 2 images a step, the session's synthetic data) for 6 iterations with a fixed seed in
 deterministic mode, and the same run killed with SIGKILL right after the
 checkpoint (and validation) of iteration 3 and resumed with
 ``tools/train.py --resume``. The student, the EMA teacher, the optimizer,
@@ -19,12 +19,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
 from mmssmd.engine.hooks import RandomStateHook
 from mmssmd.engine.hooks.random_state_hook import (get_random_state,
                                                     set_random_state)
-from mmssmd.models.utils import ssmd_consistency_weight
+from mmssmd.models.utils import gaussian_ramp_weight
 from mmssmd.utils import register_checkpoint_safe_globals
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,8 +60,9 @@ randomness = dict(seed=7, deterministic=True)
 # the random parts the demo leaf leaves off (noisy blocks, cutout) and an
 # EMA teacher, so that their state and random streams are part of the test
 model = dict(
-    detector=dict(backbone=dict(perturbation=dict(
-        _delete_=True, type='scaled_nrb', gamma=0.9, mu=0.0, sigma=0.1))),
+    detector=dict(backbone=dict(perturbation=[
+        dict(type='ScaledNoisyResidualBlock', gamma=0.9, mu=0.0,
+             sigma=0.1)])),
     semi_train_cfg=dict(cutout_holes=5, cutout_size=16))
 custom_hooks = [
     dict(type='EMATeacherHook', alpha=0.99, init='copy', buffers='ema')]
@@ -99,20 +101,6 @@ default_hooks = dict(
 '''
 
 
-def make_semi_data(root: Path) -> None:
-    """16 synthetic 96 px images -> COCO -> 50% labeled split, in-process."""
-    from conftest import load_tool
-    load_tool('misc/generate_synthetic_dsb.py').main(
-        ['--out-dir', str(root), '--num-images', '16', '--seed', '1',
-         '--size', '96', '96', '--no-progress'])
-    load_tool('dataset_converters/dsb2018_to_coco.py').main(
-        ['--data-root', str(root), '--no-progress', '--ratios', '0.5',
-         '0.25', '0.25'])
-    load_tool('misc/split_semi.py').main(
-        ['--ann-file', str(root / 'annotations/instances_train.json'),
-         '--percents', '50'])
-
-
 def train(cfg, work_dir, *extra, env=None, expect_rc=0):
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', str(cfg), '--work-dir',
@@ -131,11 +119,11 @@ def logged(out, key):
             for m in pattern.finditer(out)}
 
 
-def test_killed_and_resumed_ssmd_run_equals_uninterrupted(tmp_path):
-    data = tmp_path / 'data'
-    make_semi_data(data)
+@pytest.mark.slow
+def test_killed_and_resumed_ssmd_run_equals_uninterrupted(
+        synthetic_dsb, tmp_path):
     cfg = tmp_path / 'ssmd_tiny.py'
-    cfg.write_text(CONFIG.format(repo=REPO, root=data))
+    cfg.write_text(CONFIG.format(repo=REPO, root=synthetic_dsb))
     plugin = tmp_path / 'plugin'
     plugin.mkdir()
     (plugin / 'kill_at_iter_hook.py').write_text(KILL_HOOK)
@@ -167,7 +155,7 @@ def test_killed_and_resumed_ssmd_run_equals_uninterrupted(tmp_path):
     # lambda continues the ramp of Eq. 10 (logged rounded to 4 digits)
     lam = logged(resumed, 'consistency_lambda')
     for i in (4, 5, 6):
-        assert abs(lam[i] - ssmd_consistency_weight(i - 1, 6)) < 1e-4
+        assert abs(lam[i] - gaussian_ramp_weight(i - 1, 6)) < 1e-4
     assert lam[6] < 0.3  # the ramp-down: a restarted iteration shows
 
     register_checkpoint_safe_globals()  # torch >= 2.6, weights_only

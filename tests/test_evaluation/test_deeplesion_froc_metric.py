@@ -56,6 +56,10 @@ from mmssmd.evaluation import (DeepLesionFROCMetric, froc_curve,
                                sensitivity_at_fps, thin_curve)
 from mmssmd.evaluation.metrics import deeplesion_froc_metric as dl_module
 
+from conftest import load_tool
+
+plot_tool = load_tool('analysis/plot_froc.py')
+
 FPS = (0.5, 1, 2, 4, 8, 16)
 KEYS = ['sens@0.5fp', 'sens@1fp', 'sens@2fp', 'sens@4fp', 'sens@8fp',
         'sens@16fp']
@@ -388,34 +392,49 @@ def test_writes_json_and_png(tmp_path):
     np.testing.assert_allclose(record['curve']['score_threshold'][1:],
                                [.9, .65, .6, .45, .4, .2, .1])
     assert record['curve']['score_threshold'][0] is None
-    png = (tmp_path / 'out' / 'retinanet.froc.png').read_bytes()
-    assert png[:8] == b'\x89PNG\r\n\x1a\n'
-    import matplotlib.image as mpimg
-    img = mpimg.imread(tmp_path / 'out' / 'retinanet.froc.png')
-    assert img.shape[:2] == (450, 600)
+    assert record['key_fp'] == 4.0
     assert results['deeplesion/sens@2fp'] == pytest.approx(5 / 6)
-    assert sorted(os.listdir(tmp_path / 'out')) == [
-        'retinanet.froc.json', 'retinanet.froc.png']
+    assert os.listdir(tmp_path / 'out') == ['retinanet.froc.json']
+    # the plot tool draws the dumped curve
+    png = plot_tool.main([str(tmp_path / 'out' / 'retinanet.froc.json')])
+    assert png == str(tmp_path / 'out' / 'retinanet.froc.png')
+    assert open(png, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+    import matplotlib.image as mpimg
+    assert mpimg.imread(png).shape[:2] == (450, 600)
+    # the thinned curve it reads is the metric's curve (lossless)
+    curve = plot_tool.curve_from_record(record)
+    np.testing.assert_allclose(
+        sensitivity_at_fps(curve, list(FPS)), EXPECTED)
 
 
-@pytest.mark.parametrize('fail_at', ['render', 'json'])
-def test_no_partial_files_on_error(tmp_path, monkeypatch, fail_at):
+@pytest.mark.parametrize('fail_at', ['record', 'serialise'])
+def test_no_partial_file_on_error(tmp_path, monkeypatch, fail_at):
     ann = write_ann_file(tmp_path / 'test.json')
     out = tmp_path / 'out'
     out.mkdir()
 
     def boom(*args, **kwargs):
-        raise OSError('disk full')
+        if fail_at == 'record':
+            raise OSError('disk full')
+        # a value json cannot write: dump fails before opening the file
+        return dict(fps_per_image=np.zeros(1), sensitivity=np.zeros(1),
+                    thresholds=[object()])
 
-    if fail_at == 'render':
-        monkeypatch.setattr(DeepLesionFROCMetric, '_render_png', boom)
-    else:
-        monkeypatch.setattr(dl_module, 'atomic_write_json', boom)
+    monkeypatch.setattr(dl_module, 'thin_curve', boom)
     metric = DeepLesionFROCMetric(ann_file=ann,
                                   outfile_prefix=str(out / 'run'))
-    with pytest.raises(OSError, match='disk full'):
+    with pytest.raises((OSError, TypeError)):
         run_evaluator(metric, make_samples(with_gt=False))
     assert os.listdir(out) == []
+
+
+def test_plot_tool_bad_input_names_the_file(tmp_path):
+    bad = tmp_path / 'bad.froc.json'
+    bad.write_text(json.dumps({'curve': {'fps_per_image': [0]}}))
+    with pytest.raises(ValueError, match='bad.froc.json: not a '
+                       'DeepLesionFROCMetric'):
+        plot_tool.main([str(bad), '--out', str(tmp_path / 'x.png')])
+    assert sorted(os.listdir(tmp_path)) == ['bad.froc.json']
 
 
 def test_metric_errors(tmp_path):
@@ -468,7 +487,9 @@ def test_no_detection_at_all_gives_zero_and_still_plots(tmp_path):
     assert results['deeplesion/curve_end_fps'] == 0.0
     record = json.loads((tmp_path / 'empty.froc.json').read_text())
     assert record['curve']['fps_per_image'] == [0.0]
-    assert (tmp_path / 'empty.froc.png').read_bytes()[:4] == b'\x89PNG'
+    png = plot_tool.main([str(tmp_path / 'empty.froc.json'), '--out',
+                          str(tmp_path / 'empty.png')])
+    assert open(png, 'rb').read(4) == b'\x89PNG'
 
 
 def test_frame_with_the_deeplesion_pipeline(tmp_path):
@@ -487,14 +508,12 @@ def test_frame_with_the_deeplesion_pipeline(tmp_path):
     from mmdet.structures.bbox import scale_boxes
     from mmengine.config import Config
 
-    from conftest import REPO_ROOT, load_tool
-    from fixtures.deeplesion import write_deeplesion_fixture
+    from conftest import REPO_ROOT
+    from fixtures.deeplesion import write_converted_fixture
 
     root = tmp_path / 'deeplesion'
     root.mkdir()
-    write_deeplesion_fixture(root)
-    load_tool('dataset_converters/deeplesion_to_coco.py').main(
-        ['--data-root', str(root)])
+    write_converted_fixture(root)
     cfg = Config.fromfile(
         REPO_ROOT / 'configs/_base_/datasets/deeplesion_detection.py')
     test_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
@@ -504,7 +523,8 @@ def test_frame_with_the_deeplesion_pipeline(tmp_path):
     # input frame a detector sees
     input_cfg = copy.deepcopy(test_cfg)
     input_cfg.pipeline = [t for t in cfg.train_pipeline if t['type'] in (
-        'LoadAnnotations', 'LoadDeepLesionSlices', 'Pad', 'PackDetInputs')]
+        'LoadAnnotations', 'LoadDeepLesionSlices', 'ResizeToSpacing', 'Pad',
+        'PackDetInputs')]
     input_set = DATASETS.build(input_cfg)
     samples = []
     for i in range(len(test_set)):

@@ -1,10 +1,13 @@
-"""AdaptiveConsistencyLoss against hand computations (Eqs. 4-5, CSD)."""
+"""AdaptiveConsistencyLoss (Eqs. 4-5) and CSDConsistencyLoss against hand
+computations."""
 import math
 
 import pytest
 import torch
 
-from mmssmd.models.losses import AdaptiveConsistencyLoss
+from mmdet.registry import MODELS
+
+from mmssmd.models.losses import AdaptiveConsistencyLoss, CSDConsistencyLoss
 
 
 def sigmoid(z):
@@ -149,9 +152,9 @@ def test_background_level_counts_by_its_weights_only():
 
 
 def test_csd_cost_matches_hand_computation():
-    """adaptive=False: background elimination on the student, symmetric KL."""
+    """Background elimination on the student, symmetric KL."""
     z_s, z_t, d_s, d_t = tensors()
-    out = AdaptiveConsistencyLoss(adaptive=False)([z_s], [z_t], [d_s], [d_t])
+    out = CSDConsistencyLoss()([z_s], [z_t], [d_s], [d_t])
     # p_s = sigmoid(0)=0.5 (not > bg), sigmoid(2) (kept), sigmoid(-1) (not)
     ps, pt = sigmoid(2.0), sigmoid(-1.0)
     assert out['loss_consistency_cls'].item() == pytest.approx(
@@ -163,12 +166,65 @@ def test_csd_cost_matches_hand_computation():
 
 def test_csd_cost_is_zero_without_foreground():
     z_s = torch.full((4, 1), -3.0, requires_grad=True)
-    out = AdaptiveConsistencyLoss(adaptive=False)(
+    out = CSDConsistencyLoss()(
         [z_s], [torch.zeros(4, 1)], [torch.zeros(4, 4)], [torch.ones(4, 4)])
     assert out['loss_consistency_cls'].item() == 0
     assert out['loss_consistency_box'].item() == 0
 
 
-def test_rejects_unknown_components():
-    with pytest.raises(ValueError):
-        AdaptiveConsistencyLoss(components=('c', 'z'))
+@pytest.mark.parametrize('loss', [AdaptiveConsistencyLoss, CSDConsistencyLoss])
+def test_rejects_unknown_components(loss):
+    with pytest.raises(ValueError, match='components'):
+        loss(components=('c', 'z'))
+    with pytest.raises(ValueError, match='components'):
+        loss(components=())
+
+
+def test_adaptive_flag_is_gone():
+    """The two costs are two registered types; the old flag fails loudly."""
+    with pytest.raises(TypeError, match='adaptive'):
+        MODELS.build(dict(type='AdaptiveConsistencyLoss', adaptive=False))
+    with pytest.raises(TypeError, match='reduction'):
+        CSDConsistencyLoss(reduction='mean')
+    assert isinstance(MODELS.build(dict(type='CSDConsistencyLoss')),
+                      CSDConsistencyLoss)
+
+
+def test_csd_cost_components_levels_and_weight():
+    """Box term over the selected components only, levels summed (each a
+    mean over its kept anchors), unused levels ignored, loss_weight."""
+    z_s, z_t, d_s, d_t = tensors()
+    ps, pt = sigmoid(2.0), sigmoid(-1.0)
+    sym = (kl(pt, ps) + kl(ps, pt)) / 2
+    out = CSDConsistencyLoss(components=('c', 'x'), loss_weight=0.5)(
+        [z_s, z_s], [z_t, z_t], [d_s, d_s], [d_t, d_t])
+    assert out['loss_consistency_cls'].item() == pytest.approx(
+        0.5 * 2 * sym, rel=1e-5)
+    assert out['loss_consistency_box'].item() == pytest.approx(
+        0.5 * 2 * 0.5**2, rel=1e-5)
+    garbage = torch.full_like(z_t, 9.)
+    one = CSDConsistencyLoss(components=('y', ), levels=(1, ))(
+        [z_s, z_s], [garbage, z_t], [d_s + 3, d_s], [d_t, d_t])
+    assert one['loss_consistency_cls'].item() == 0
+    assert one['loss_consistency_box'].item() == pytest.approx(0.5**2,
+                                                              rel=1e-5)
+    with pytest.raises(ValueError, match='levels'):
+        CSDConsistencyLoss(levels=(2, ))([z_s], [z_t], [d_s], [d_t])
+
+
+def test_csd_cost_gradients_reach_both_views():
+    """Symmetric KL with a stop-gradient on each target side: both views
+    get a gradient, d/dz_s = (p_s - p_t) / 2 and d/dz_t = (p_t - p_s) / 2
+    at kept anchors."""
+    z_s, z_t, d_s, d_t = tensors()
+    z_t.requires_grad_()
+    d_t.requires_grad_()
+    out = CSDConsistencyLoss()([z_s], [z_t], [d_s], [d_t])
+    (out['loss_consistency_cls'] + out['loss_consistency_box']).backward()
+    ps, pt = sigmoid(2.0), sigmoid(-1.0)
+    assert z_s.grad[1, 0].item() == pytest.approx((ps - pt) / 2, rel=1e-5)
+    assert z_t.grad[1, 0].item() == pytest.approx((pt - ps) / 2, rel=1e-5)
+    # dropped anchors get nothing; box gradients are opposite
+    assert z_s.grad[0, 0].item() == 0 and z_s.grad[2, 0].item() == 0
+    assert torch.equal(d_s.grad, -d_t.grad)
+    assert d_s.grad[1, 0].item() == pytest.approx(2 * -0.5 / 4)

@@ -32,9 +32,8 @@ class TinyDense(nn.Module):
         return [out[:, :NUM_CLASSES]], [out[:, NUM_CLASSES:]]
 
 
-def consistency(adaptive=True):
-    loss = MODELS.build(dict(type='AdaptiveConsistencyLoss',
-                             adaptive=adaptive))
+def consistency(loss_type='AdaptiveConsistencyLoss'):
+    loss = MODELS.build(dict(type=loss_type))
 
     def fn(s_cls, t_cls, s_box, t_box):
         out = loss(s_cls, t_cls, s_box, t_box)
@@ -117,10 +116,11 @@ def test_direction_is_the_normalised_gradient_of_the_masked_loss():
     torch.testing.assert_close(r_adv, expected, atol=1e-4, rtol=1e-3)
 
 
-@pytest.mark.parametrize('adaptive', [True, False])
-def test_adversarial_direction_beats_random_directions(adaptive):
+@pytest.mark.parametrize('loss_type',
+                         ['AdaptiveConsistencyLoss', 'CSDConsistencyLoss'])
+def test_adversarial_direction_beats_random_directions(loss_type):
     model = TinyDense()
-    fn = consistency(adaptive)
+    fn = consistency(loss_type)
     s_cls, s_box = student_outputs((10, 6, 12))
     eps = 0.5
     gains_adv, gains_rand = [], []

@@ -1,87 +1,40 @@
 """The CSD detector: one network, two views, CSD's cost, both views trained."""
 import copy
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
 from mmengine.config import Config, ConfigDict
-from mmengine.structures import InstanceData
 
 import mmssmd  # noqa: F401
+from conftest import demo_data_options, tool_main, train_in_process
+from fixtures.tiny_models import MULTI_BRANCH_PREPROCESSOR
+from fixtures.tiny_models import det_sample as sample
+from fixtures.tiny_models import semi_batch as batch
+from fixtures.tiny_models import tiny_retinanet
 
 REPO = Path(__file__).resolve().parents[2]
+CSD_DEMO = 'configs/demo/csd_r18_synth_2.5pct.py'
 
 
 def tiny_csd_cfg(strides=(8, 16, 32), center_offset=0., **semi_train_cfg):
     """CSD around a tiny RetinaNet: one anchor per position, width 2*s."""
-    preprocessor = dict(type='DetDataPreprocessor', mean=[0.] * 3,
-                        std=[1.] * 3, pad_size_divisor=32)
-    cfg = ConfigDict(
-        type='CSD',
-        data_preprocessor=dict(type='MultiBranchDataPreprocessor',
-                               data_preprocessor=preprocessor),
-        backbone=dict(type='ResNet', depth=18, base_channels=16,
-                      num_stages=4, out_indices=(1, 2, 3), norm_eval=False,
-                      init_cfg=None),
-        neck=dict(type='FPN', in_channels=[32, 64, 128], out_channels=32,
-                  start_level=0, add_extra_convs='on_input', num_outs=3),
-        bbox_head=dict(
-            type='RetinaHead', num_classes=1, in_channels=32,
-            stacked_convs=1, feat_channels=32,
-            anchor_generator=dict(type='AnchorGenerator',
-                                  octave_base_scale=2, scales_per_octave=1,
-                                  ratios=[1.0], strides=list(strides),
-                                  center_offset=center_offset),
-            bbox_coder=dict(type='DeltaXYWHBBoxCoder',
-                            target_means=[0.] * 4, target_stds=[1.] * 4),
-            loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
-                          alpha=0.25, loss_weight=1.0),
-            loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-        consistency_loss=dict(type='AdaptiveConsistencyLoss', adaptive=False),
-        semi_train_cfg=dict(semi_train_cfg),
-        train_cfg=dict(
-            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
-                          neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
-            sampler=dict(type='PseudoSampler'), allowed_border=-1,
-            pos_weight=-1, debug=False),
-        test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.05,
-                      nms=dict(type='nms', iou_threshold=0.5),
-                      max_per_img=100))
+    cfg = ConfigDict(tiny_retinanet(strides=strides,
+                                    center_offset=center_offset))
+    cfg.type = 'CSD'
+    # assigned, not merged: ConfigDict.update would merge the two dicts
+    cfg.data_preprocessor = copy.deepcopy(MULTI_BRANCH_PREPROCESSOR)
+    cfg.consistency_loss = dict(type='CSDConsistencyLoss')
+    cfg.semi_train_cfg = dict(semi_train_cfg)
     return cfg
 
 
 def tiny_csd(strides=(8, 16, 32), center_offset=0., **semi_train_cfg):
     return MODELS.build(
         tiny_csd_cfg(strides, center_offset, **semi_train_cfg))
-
-
-def sample(h, w, boxes=None):
-    s = DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w),
-                                    ori_shape=(h, w), scale_factor=(1., 1.)))
-    if boxes is not None:
-        s.gt_instances = InstanceData(bboxes=torch.tensor(boxes),
-                                      labels=torch.zeros(len(boxes),
-                                                         dtype=torch.long))
-    return s
-
-
-def batch(num_sup=2, num_unsup=2, size=64):
-    torch.manual_seed(0)
-    inputs = {'sup': torch.rand(num_sup, 3, size, size),
-              'unsup': torch.rand(num_unsup, 3, size, size)}
-    samples = {
-        'sup': [sample(size, size, [[8., 8., 30., 28.], [35., 30., 60., 62.]])
-                for _ in range(num_sup)],
-        'unsup': [sample(size, size) for _ in range(num_unsup)]
-    }
-    return inputs, samples
 
 
 def bernoulli_kl(p, q):
@@ -277,6 +230,8 @@ def test_ramp_and_bad_options():
         tiny_csd(cutout_holes=5)
     with pytest.raises(ValueError, match='consistency_schedule'):
         tiny_csd(consistency_schedule='linear')
+    with pytest.raises(ValueError, match="use 'gaussian_ramp'"):
+        tiny_csd(consistency_schedule='ssmd')
 
 
 def test_configs_have_no_teacher_machinery():
@@ -284,57 +239,20 @@ def test_configs_have_no_teacher_machinery():
                  'demo/csd_r18_synth_2.5pct.py'):
         cfg = Config.fromfile(str(REPO / 'configs' / name))
         assert cfg.model.type == 'CSD'
-        assert cfg.model.consistency_loss.adaptive is False
+        assert cfg.model.consistency_loss.type == 'CSDConsistencyLoss'
         hooks = [h.type for h in cfg.get('custom_hooks', [])]
         assert 'EMATeacherHook' not in hooks and 'MeanTeacherHook' not in hooks
         assert cfg.val_cfg.type == 'ValLoop'
         assert 'student/' not in str(cfg.default_hooks.checkpoint.save_best)
 
 
-def run(args):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args], cwd=REPO,
-                          capture_output=True, text=True, env=env)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-5000:]
-    return out
-
-
-def test_csd_trains_through_the_runner(tmp_path):
+def test_csd_trains_through_the_runner(synthetic_dsb, tmp_path):
     """A few iterations of the CSD demo via tools/train.py, then test.py."""
-    root = tmp_path / 'synth'
-    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 12, '--seed', 5, '--size', 96, 96, '--no-progress'])
-    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
-    r = f'{root}/'
-    opts = [
-        f'train_dataloader.dataset.datasets.0.data_root={r}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'train_dataloader.dataset.datasets.1.data_root={r}',
-        'train_dataloader.dataset.datasets.1.ann_file='
-        'annotations/semi/instances_train.1@50-unlabeled.json',
-        f'val_dataloader.dataset.data_root={r}',
-        f'val_evaluator.ann_file={r}annotations/instances_val.json',
-        f'test_dataloader.dataset.data_root={r}',
-        f'test_evaluator.ann_file={r}annotations/instances_test.json',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.sampler.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
-        'train_cfg.val_interval=3', 'default_hooks.logger.interval=1',
-        'default_hooks.checkpoint.interval=3'
-    ]
+    opts = [*demo_data_options(synthetic_dsb, semi=True),
+            'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
+            'default_hooks.checkpoint.interval=3']
     work = tmp_path / 'csd'
-    out = run(['tools/train.py', 'configs/demo/csd_r18_synth_2.5pct.py',
-               '--work-dir', work, '--cfg-options'] + opts)
+    out = train_in_process(CSD_DEMO, work, opts)
     for key in ('sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
                 'cons_loss_bbox', 'consistency_lambda', 'coco/bbox_mAP'):
         assert key in out, key
@@ -344,6 +262,9 @@ def test_csd_trains_through_the_runner(tmp_path):
     assert ckpt.exists()
     state = torch.load(ckpt, map_location='cpu')['state_dict']
     assert not any(k.startswith(('teacher.', 'student.')) for k in state)
-    out = run(['tools/test.py', 'configs/demo/csd_r18_synth_2.5pct.py', ckpt,
-               '--work-dir', tmp_path / 'test', '--cfg-options'] + opts)
-    assert 'coco/bbox_mAP:' in out
+    tool_main('test.py', [CSD_DEMO, ckpt, '--work-dir', tmp_path / 'test',
+                          '--out', tmp_path / 'preds.pkl', '--cfg-options',
+                          *opts])
+    assert (tmp_path / 'preds.pkl').exists()
+    (log, ) = (tmp_path / 'test').glob('*/*.log')
+    assert 'coco/bbox_mAP:' in log.read_text()

@@ -1,54 +1,30 @@
 """FocalMix: sharpening, target guessing, mixup consistency, losses,
 gradients, and a few iterations through tools/train.py."""
 import copy
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
 import mmssmd  # noqa: F401
-from mmssmd.models.detectors.focalmix import FocalMix, images_to_anchor_major
+from conftest import demo_data_options, train_in_process
+from fixtures.tiny_models import semi_batch as batch
+from fixtures.tiny_models import tiny_retinanet
+from mmssmd.models.detectors.focalmix import FocalMix
 from mmssmd.models.utils import (align_flipped_outputs, box_to_slice,
-                                 image_mixup, object_mixup,
-                                 sample_mixup_lambda, sharpen)
+                                 image_mixup, images_to_anchor_major,
+                                 object_mixup, sample_mixup_lambda, sharpen)
 
 REPO = Path(__file__).resolve().parents[2]
 
-TINY = dict(
-    data_preprocessor=dict(
-        type='DetDataPreprocessor', mean=[0., 0., 0.], std=[1., 1., 1.],
-        pad_size_divisor=32),
-    backbone=dict(
-        type='ResNet', depth=18, base_channels=16, num_stages=4,
-        out_indices=(1, 2, 3), norm_eval=False, init_cfg=None),
-    neck=dict(type='FPN', in_channels=[32, 64, 128], out_channels=32,
-              start_level=0, add_extra_convs='on_input', num_outs=3),
-    bbox_head=dict(
-        type='RetinaHead', num_classes=1, in_channels=32, stacked_convs=1,
-        feat_channels=32,
-        anchor_generator=dict(type='AnchorGenerator', octave_base_scale=2,
-                              scales_per_octave=1, ratios=[0.5, 1.0],
-                              strides=[8, 16, 32]),
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
-                        target_stds=[0.1, 0.1, 0.2, 0.2]),
-        loss_cls=dict(type='SoftFocalLoss', use_sigmoid=True, alpha0=0.05,
-                      alpha1=0.95, gamma=2.0),
-        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-    train_cfg=dict(
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
-                      neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
-        sampler=dict(type='PseudoSampler'), allowed_border=-1,
-        pos_weight=-1, debug=False),
-    test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.05,
-                  nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+TINY = tiny_retinanet(
+    ratios=(0.5, 1.0), target_stds=(0.1, 0.1, 0.2, 0.2),
+    loss_cls=dict(type='SoftFocalLoss', use_sigmoid=True, alpha0=0.05,
+                  alpha1=0.95, gamma=2.0))
 
 
 def build_focalmix(center_offset=0., **semi_train_cfg):
@@ -60,29 +36,6 @@ def build_focalmix(center_offset=0., **semi_train_cfg):
         data_preprocessor=TINY['data_preprocessor'])
     cfg.semi_train_cfg = semi_train_cfg
     return MODELS.build(cfg)
-
-
-def sample(size=64, boxes=None):
-    s = DetDataSample(metainfo=dict(img_shape=(size, size),
-                                    pad_shape=(size, size),
-                                    ori_shape=(size, size),
-                                    scale_factor=(1., 1.)))
-    if boxes is not None:
-        s.gt_instances = InstanceData(
-            bboxes=torch.tensor(boxes, dtype=torch.float32),
-            labels=torch.zeros(len(boxes), dtype=torch.long))
-    return s
-
-
-def batch(num_sup=2, num_unsup=2, size=64):
-    torch.manual_seed(0)
-    inputs = {'sup': torch.rand(num_sup, 3, size, size)}
-    samples = {'sup': [sample(size, [[8., 8., 30., 28.], [35., 30., 60., 62.]])
-                       for _ in range(num_sup)]}
-    if num_unsup:
-        inputs['unsup'] = torch.rand(num_unsup, 3, size, size)
-        samples['unsup'] = [sample(size) for _ in range(num_unsup)]
-    return inputs, samples
 
 
 # ----------------------------------------------------------------------
@@ -411,49 +364,15 @@ def test_predicts_as_a_retinanet():
 # ----------------------------------------------------------------------
 # a few iterations through tools/train.py
 # ----------------------------------------------------------------------
-def run(args):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args],
-                          cwd=REPO, capture_output=True, text=True, env=env)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-5000:]
-    return out
-
-
-def test_focalmix_trains_through_the_runner(tmp_path):
-    root = tmp_path / 'synth'
-    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 20, '--seed', 5])
-    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
+def test_focalmix_trains_through_the_runner(synthetic_dsb, tmp_path):
     work_dir = tmp_path / 'work'
-    r = f'{root}/'
-    size = '(96,96)'
-    out = run([
-        'tools/train.py', 'configs/demo/focalmix_r18_synth_2.5pct.py',
-        '--work-dir', work_dir, '--cfg-options',
-        f'train_dataloader.dataset.datasets.0.data_root={r}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'train_dataloader.dataset.datasets.1.data_root={r}',
-        'train_dataloader.dataset.datasets.1.ann_file='
-        'annotations/semi/instances_train.1@50-unlabeled.json',
-        f'train_dataloader.dataset.datasets.0.pipeline.2.scale={size}',
-        f'train_dataloader.dataset.datasets.1.pipeline.1.scale={size}',
-        f'val_dataloader.dataset.pipeline.1.scale={size}',
-        f'val_dataloader.dataset.data_root={r}',
-        f'val_evaluator.ann_file={r}annotations/instances_val.json',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.sampler.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
-        'train_cfg.val_interval=3', 'default_hooks.logger.interval=1',
-        'default_hooks.checkpoint.interval=3'
-    ])
+    out = train_in_process('configs/demo/focalmix_r18_synth_2.5pct.py',
+                           work_dir, [
+                               *demo_data_options(synthetic_dsb, semi=True),
+                               'train_cfg.max_iters=3',
+                               'train_cfg.val_interval=3',
+                               'default_hooks.checkpoint.interval=3'
+                           ])
     for key in ('sup_loss_cls', 'sup_loss_bbox', 'unsup_loss_cls',
                 'unsup_loss_bbox', 'mixup_lambda', 'coco/bbox_mAP'):
         assert key in out, key

@@ -6,11 +6,23 @@ from mmdet.registry import MODELS
 
 import mmssmd  # noqa: F401
 from mmssmd.models.backbones import NoisyResNet
-from mmssmd.models.layers import NoisyResidualBlock
+from mmssmd.models.layers import (FeatureDropBlock, GaussianNoise,
+                                  NoisyResidualBlock,
+                                  ScaledNoisyResidualBlock)
 
 TINY = dict(depth=18, base_channels=16, norm_eval=False, init_cfg=None)
-TABLE4 = ('dropout', 'dropblock', 'gaussian', 'nrb', 'nrb+dropout',
-          'nrb+gaussian')
+NRB = dict(type='NoisyResidualBlock')
+DROPOUT = dict(type='Dropout', drop_prob=0.1)
+DROPBLOCK = dict(type='FeatureDropBlock', stages=(False, False, True, True))
+GAUSSIAN = dict(type='GaussianNoise')
+TABLE4 = {
+    'dropout': [DROPOUT],
+    'dropblock': [DROPBLOCK],
+    'gaussian': [GAUSSIAN],
+    'nrb': [NRB],
+    'nrb+dropout': [NRB, DROPOUT],
+    'nrb+gaussian': [NRB, GAUSSIAN],
+}
 
 
 def inputs(size=64):
@@ -31,7 +43,7 @@ def plain_and_noisy(**kwargs):
 def test_registered_with_nrb_by_default():
     model = MODELS.build(dict(type='NoisyResNet', **TINY))
     assert isinstance(model, NoisyResNet) and isinstance(model, ResNet)
-    assert model.perturb_stages == (True, ) * 4
+    assert model.perturbation == [dict(type='NoisyResidualBlock')]
     for stage, num_blocks in zip(model.perturbations, model.stage_blocks):
         assert len(stage) == num_blocks
         assert all(isinstance(m, NoisyResidualBlock) for m in stage)
@@ -47,8 +59,9 @@ def test_eval_output_equals_plain_resnet():
             assert torch.equal(a, b)
 
 
-def test_no_perturbation_equals_plain_resnet_in_train_mode():
-    plain, noisy = plain_and_noisy(perturbation=None)
+@pytest.mark.parametrize('none', [None, []])
+def test_no_perturbation_equals_plain_resnet_in_train_mode(none):
+    plain, noisy = plain_and_noisy(perturbation=none)
     assert noisy.perturbations is None
     assert noisy.state_dict().keys() == plain.state_dict().keys()
     plain.train(), noisy.train()
@@ -122,9 +135,9 @@ def test_gradients_reach_the_attention_conv():
             assert block.conv.bias.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize('ptype', TABLE4)
+@pytest.mark.parametrize('ptype', sorted(TABLE4))
 def test_table4_options_perturb_only_in_training(ptype):
-    plain, noisy = plain_and_noisy(perturbation=dict(type=ptype))
+    plain, noisy = plain_and_noisy(perturbation=TABLE4[ptype])
     x = inputs(128)
     noisy.eval(), plain.eval()
     with torch.no_grad():
@@ -142,57 +155,108 @@ def test_table4_options_perturb_only_in_training(ptype):
     assert not torch.equal(train_out[-1], eval_out[-1])
 
 
-def test_dropblock_goes_into_res4_and_res5_only():
-    model = NoisyResNet(perturbation=dict(type='dropblock'), **TINY)
-    assert model.perturb_stages == (False, False, True, True)
-    for stage, on in zip(model.perturbations, model.perturb_stages):
+def test_stages_select_the_stages_of_each_entry():
+    model = NoisyResNet(perturbation=[DROPBLOCK], **TINY)
+    for stage, on in zip(model.perturbations, (False, False, True, True)):
         assert all(
             isinstance(m, torch.nn.Identity) is (not on) for m in stage)
+        assert all(isinstance(m, FeatureDropBlock) is on for m in stage)
     model.train()
     model(inputs(64))  # 2x2 res5 maps: the block shrinks to fit
-
-
-def test_combinations_apply_nrb_then_the_other():
-    model = NoisyResNet(
-        perturbation=dict(type='nrb+dropout', nrb=dict(gamma=0.5),
-                          dropout=dict(p=0.3)), **TINY)
-    nrb, dropout = model.perturbations[0][0]
-    assert isinstance(nrb, NoisyResidualBlock) and nrb.gamma == 0.5
-    assert isinstance(dropout, torch.nn.Dropout) and dropout.p == 0.3
-
-
-def test_perturb_stages_selects_stages():
-    model = NoisyResNet(perturb_stages=(False, True, False, True), **TINY)
+    model = NoisyResNet(perturbation=[
+        dict(type='NoisyResidualBlock', stages=(False, True, False, True))
+    ], **TINY)
     kinds = [type(stage[0]).__name__ for stage in model.perturbations]
     assert kinds == ['Identity', 'NoisyResidualBlock', 'Identity',
                      'NoisyResidualBlock']
 
 
-@pytest.mark.parametrize('bad', [
-    dict(type='mixup'),
-    dict(type='nrb', p=0.1),
-    dict(type='nrb+dropout', gamma=0.9),
+def test_entries_apply_in_list_order_with_their_options():
+    model = NoisyResNet(perturbation=[
+        dict(type='NoisyResidualBlock', gamma=0.5),
+        dict(type='Dropout', drop_prob=0.3)
+    ], **TINY)
+    nrb, dropout = model.perturbations[0][0]
+    assert isinstance(nrb, NoisyResidualBlock) and nrb.gamma == 0.5
+    assert isinstance(dropout, torch.nn.Dropout) and dropout.p == 0.3
+    # every block gets its own module, with its stage's channels
+    assert model.perturbations[0][0] is not model.perturbations[0][1]
+    assert [stage[0][0].channels for stage in model.perturbations] == [
+        16, 32, 64, 128]
+    # reversed list, reversed order
+    model = NoisyResNet(perturbation=[DROPOUT, NRB], **TINY)
+    dropout, nrb = model.perturbations[1][1]
+    assert isinstance(dropout, torch.nn.Dropout)
+    assert isinstance(nrb, NoisyResidualBlock)
+
+
+def test_partly_overlapping_stages_stack_where_both_apply():
+    model = NoisyResNet(perturbation=[NRB, DROPBLOCK], **TINY)
+    assert isinstance(model.perturbations[1][0], NoisyResidualBlock)
+    nrb, drop = model.perturbations[2][0]
+    assert isinstance(nrb, NoisyResidualBlock)
+    assert isinstance(drop, FeatureDropBlock)
+
+
+def test_state_dict_keys_of_single_nrb_and_nrb_dropout():
+    """Checkpoints of the string-typed API ('nrb', 'nrb+dropout') load:
+    one module sits at perturbations.{stage}.{block}, several in an
+    nn.Sequential at the same place."""
+    nrb = NoisyResNet(perturbation=[NRB], **TINY).state_dict()
+    expected = {f'perturbations.{s}.{b}.conv.{p}'
+                for s in range(4) for b in range(2)
+                for p in ('weight', 'bias')}
+    assert {k for k in nrb if k.startswith('perturbations.')} == expected
+    both = NoisyResNet(perturbation=[NRB, DROPOUT], **TINY).state_dict()
+    expected = {f'perturbations.{s}.{b}.0.conv.{p}'
+                for s in range(4) for b in range(2)
+                for p in ('weight', 'bias')}
+    assert {k for k in both if k.startswith('perturbations.')} == expected
+    # the Dropout and Identity placeholders hold no state
+    drop = NoisyResNet(perturbation=[DROPBLOCK], **TINY).state_dict()
+    assert {k for k in drop if k.startswith('perturbations.')} == {
+        f'perturbations.{s}.{b}._extra_state' for s in (2, 3)
+        for b in range(2)}
+
+
+def test_class_defaults_are_the_table4_defaults():
+    nrb = NoisyResidualBlock(4)
+    assert (nrb.gamma, nrb.mu, nrb.sigma) == (0.9, 0.0, 1.0)
+    scaled = ScaledNoisyResidualBlock(4)
+    assert (scaled.gamma, scaled.mu, scaled.sigma) == (0.9, 0.0, 0.1)
+    drop = FeatureDropBlock()
+    assert (drop.drop_prob, drop.block_size, drop.warmup_iters) == (0.1, 5,
+                                                                    2000)
+    assert GaussianNoise().sigma == 0.5
+
+
+@pytest.mark.parametrize('bad, error, match', [
+    ([dict(type='mixup')], KeyError, r'perturbation\[0\].*mixup'),
+    ([NRB, dict(type='NoisyResidualBlock', p=0.1)], ValueError, 'p'),
+    ([dict(type='FeatureDropBlock', block_size=5, drop=0.1)], ValueError,
+     'FeatureDropBlock'),
+    ([dict(type='NoisyResidualBlock', stages=(True, True))], ValueError,
+     r'perturbation\[0\].*one bool per stage'),
+    ([NRB, dict(type='GaussianNoise', stages=(1, 0, 1, 0))], ValueError,
+     r'perturbation\[1\].*GaussianNoise'),
+    ([dict(type='NoisyResidualBlock', channels=8)], ValueError, 'channels'),
+    (dict(type='NoisyResidualBlock'), ValueError, 'list'),
 ])
-def test_bad_perturbations_raise(bad):
-    with pytest.raises(ValueError):
+def test_bad_perturbations_raise(bad, error, match):
+    with pytest.raises(error, match=match):
         NoisyResNet(perturbation=bad, **TINY)
-
-
-def test_wrong_number_of_stage_flags_raises():
-    with pytest.raises(ValueError, match='one flag per stage'):
-        NoisyResNet(perturb_stages=(True, True), **TINY)
 
 
 def test_dropblock_warmup_position_survives_a_checkpoint():
     """A resumed run continues DropBlock's drop_prob warm-up."""
-    model = NoisyResNet(perturbation=dict(type='dropblock'), **TINY)
+    model = NoisyResNet(perturbation=[DROPBLOCK], **TINY)
     model.train()
     for _ in range(3):
         model(torch.rand(1, 3, 64, 64))
     state = model.state_dict()
     extra = [k for k in state if k.endswith('_extra_state')]
     assert extra and all(state[k] == {'iter_cnt': 3} for k in extra)
-    fresh = NoisyResNet(perturbation=dict(type='dropblock'), **TINY)
+    fresh = NoisyResNet(perturbation=[DROPBLOCK], **TINY)
     fresh.load_state_dict(state)
     counters = [m.iter_cnt for m in fresh.modules() if hasattr(m, 'iter_cnt')]
     assert counters and set(counters) == {3}
@@ -221,8 +285,9 @@ def test_scaled_nrb_noise_is_relative_to_each_channel_spread():
 
 def test_scaled_nrb_is_a_perturbation_type():
     from mmssmd.models.layers import ScaledNoisyResidualBlock
-    _, noisy = plain_and_noisy(perturbation=dict(type='scaled_nrb',
-                                                 sigma=0.05))
+    _, noisy = plain_and_noisy(perturbation=[
+        dict(type='ScaledNoisyResidualBlock', sigma=0.05)
+    ])
     blocks = [b for stage in noisy.perturbations for b in stage]
     assert all(isinstance(b, ScaledNoisyResidualBlock) for b in blocks)
     assert {b.sigma for b in blocks} == {0.05}

@@ -4,41 +4,14 @@ import copy
 import pytest
 import torch
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
 from mmengine.logging import MessageHub
-from mmengine.structures import InstanceData
 
 import mmssmd  # noqa: F401
+from fixtures.tiny_models import semi_batch as batch
+from fixtures.tiny_models import tiny_retinanet
 
-TINY_RETINANET = dict(
-    type='RetinaNet',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor', mean=[0., 0., 0.], std=[1., 1., 1.],
-        pad_size_divisor=32),
-    backbone=dict(
-        type='ResNet', depth=18, base_channels=16, num_stages=4,
-        out_indices=(1, 2, 3), norm_eval=False, init_cfg=None),
-    neck=dict(type='FPN', in_channels=[32, 64, 128], out_channels=32,
-              start_level=0, add_extra_convs='on_input', num_outs=3),
-    bbox_head=dict(
-        type='RetinaHead', num_classes=1, in_channels=32, stacked_convs=1,
-        feat_channels=32,
-        anchor_generator=dict(type='AnchorGenerator', octave_base_scale=2,
-                              scales_per_octave=1, ratios=[1.0],
-                              strides=[8, 16, 32]),
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
-                        target_stds=[1.] * 4),
-        loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
-                      alpha=0.25, loss_weight=1.0),
-        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-    train_cfg=dict(
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
-                      neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
-        sampler=dict(type='PseudoSampler'), allowed_border=-1,
-        pos_weight=-1, debug=False),
-    test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.05,
-                  nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+TINY_RETINANET = tiny_retinanet()
 
 
 def build_ssmd(**semi_train_cfg):
@@ -53,27 +26,6 @@ def build_ssmd(**semi_train_cfg):
                             **semi_train_cfg),
         semi_test_cfg=dict(predict_on='student'))
     return MODELS.build(cfg)
-
-
-def batch(num_sup=2, num_unsup=2, size=64):
-    torch.manual_seed(0)
-    inputs = {'sup': torch.rand(num_sup, 3, size, size),
-              'unsup': torch.rand(num_unsup, 3, size, size)}
-    samples = {'sup': [], 'unsup': []}
-    for i in range(num_sup):
-        s = DetDataSample(metainfo=dict(img_shape=(size, size),
-                                        pad_shape=(size, size),
-                                        ori_shape=(size, size),
-                                        scale_factor=(1., 1.)))
-        s.gt_instances = InstanceData(
-            bboxes=torch.tensor([[8., 8., 30., 28.], [35., 30., 60., 62.]]),
-            labels=torch.tensor([0, 0]))
-        samples['sup'].append(s)
-    for i in range(num_unsup):
-        samples['unsup'].append(DetDataSample(metainfo=dict(
-            img_shape=(size, size), pad_shape=(size, size),
-            ori_shape=(size, size), scale_factor=(1., 1.))))
-    return inputs, samples
 
 
 def record_backbone_input(detector):
@@ -184,6 +136,8 @@ def test_lambda_follows_the_iteration():
                           consistency_weight=0.5)
     assert constant.loss(inputs,
                          samples)['consistency_lambda'].item() == 0.5
+    with pytest.raises(ValueError, match="use 'gaussian_ramp'"):
+        build_ssmd(consistency_schedule='ssmd')
 
 
 def test_predict_uses_student_by_default_and_teacher_on_request():

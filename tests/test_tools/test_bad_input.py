@@ -93,12 +93,23 @@ def test_unknown_labeled_percent_names_file_and_command(data_root):
     assert '--percents 15 --folds 1' in msg
 
 
-def test_missing_converted_file_points_to_converter(tmp_path):
-    from mmssmd.datasets import check_ann_file
+@pytest.mark.parametrize('dataset, converter', [
+    ('DSBNucleiDataset', 'tools/dataset_converters/dsb2018_to_coco.py'),
+    ('DeepLesionDataset', 'tools/dataset_converters/deeplesion_to_coco.py'),
+])
+def test_missing_converted_file_points_to_its_converter(
+        tmp_path, dataset, converter):
+    """The hint comes from the dataset class (``converter``)."""
+    missing = tmp_path / 'annotations/instances_val.json'
     with pytest.raises(FileNotFoundError,
-                       match=re.escape('dsb2018_to_coco.py --data-root '
+                       match=re.escape(f'python {converter} --data-root '
                                        f'{tmp_path}')):
-        check_ann_file(str(tmp_path / 'annotations/instances_val.json'))
+        DATASETS.build(dict(type=dataset, ann_file=str(missing),
+                            pipeline=[]))
+    from mmssmd.datasets import check_ann_file
+    with pytest.raises(FileNotFoundError) as exc:
+        check_ann_file(str(missing))  # no converter given: no command
+    assert str(exc.value) == f'annotation file {missing} does not exist.'
 
 
 @pytest.mark.parametrize('categories, shown', [
@@ -205,6 +216,7 @@ def test_split_tool_bad_percent(tmp_path, capsys, percent, expect):
     assert sorted(os.listdir(tmp_path)) == ['train.json']
 
 
+@pytest.mark.slow
 def test_split_tool_cli_prints_the_error_without_traceback(tmp_path):
     (tmp_path / 'train.json').write_text(json.dumps(coco(10)))
     proc = subprocess.run(

@@ -4,20 +4,18 @@ import json
 import numpy as np
 import pytest
 import torch
-from mmdet.registry import MODELS, TRANSFORMS
+from mmcv.transforms import Compose
+from mmdet.registry import MODELS
 
 from conftest import load_tool
-from fixtures.deeplesion import write_deeplesion_fixture
+from fixtures.deeplesion import slice_pipeline, write_converted_fixture
 
 tool = load_tool('misc/deeplesion_mean_std.py')
 
 
 @pytest.fixture(scope='module')
 def fixture_root(tmp_path_factory):
-    root = write_deeplesion_fixture(tmp_path_factory.mktemp('dl'))
-    load_tool('dataset_converters/deeplesion_to_coco.py').main(
-        ['--data-root', str(root)])
-    return root
+    return write_converted_fixture(tmp_path_factory.mktemp('dl'))
 
 
 def test_statistics_match_a_direct_computation(fixture_root, tmp_path):
@@ -25,10 +23,11 @@ def test_statistics_match_a_direct_computation(fixture_root, tmp_path):
     out = tmp_path / 'stats.json'
     stats = tool.main(['--ann-file', str(ann), '--out', str(out)])
     assert json.loads(out.read_text())['mean'] == pytest.approx(stats['mean'])
-    # every train image through the config's loader, [-1, 1], all pixels
-    loader = TRANSFORMS.build(
-        dict(type='LoadDeepLesionSlices', out_range=(-1.0, 1.0),
-             target_spacing=0.802, max_size=512))
+    # every train image through the config's loader and resize, [-1, 1],
+    # all pixels
+    loader = Compose(
+        slice_pipeline(target_spacing=0.802, max_size=512,
+                       out_range=(-1.0, 1.0)))
     pixels = []
     for im in json.loads(ann.read_text())['images']:
         r = loader(dict(img_path=str(fixture_root / im['file_name']),

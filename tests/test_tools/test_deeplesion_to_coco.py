@@ -222,6 +222,7 @@ def test_nan_interval_is_kept_as_unknown(tmp_path):
     assert report['splits']['test']['unknown_slice_interval'] == 1
 
 
+@pytest.mark.slow
 def test_cli_exit_status(tmp_path):
     write_tree(tmp_path, [REAL_ROW, bad(SECOND, Bounding_boxes='1, 2')])
     proc = subprocess.run(

@@ -1,19 +1,17 @@
 """SSMD on the DeepLesion fixture through tools/train.py, scored by FROC.
 
-The real command-line chain: real-format fixture -> deeplesion_to_coco.py
--> split_semi.py -> train.py: a few SSMD iterations of the shipped
-DeepLesion config with a tiny detector, validated with the FROC metric on
+The tools' chain (each tool's main, in this process): real-format fixture
+-> deeplesion_to_coco.py -> split_semi.py -> train.py -> plot_froc.py: a
+few SSMD iterations of the shipped DeepLesion config with a tiny detector, validated with the FROC metric on
 the fixture's *test* split (it has a noisy lesion next to a clean one and a
 key slice whose only lesion is noisy; one run keeps the test fast).
 """
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import tool_main, train_in_process
 from fixtures.deeplesion import write_deeplesion_fixture
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +49,7 @@ unlabeled_dataset.ann_file = \\
 for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
                    test_pipeline):
     for __t in __pipeline:
-        if __t.type == 'LoadDeepLesionSlices':
+        if __t.type == 'ResizeToSpacing':
             __t.max_size = 64
         elif __t.type == 'Pad':
             __t.size = image_size
@@ -70,23 +68,15 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
 '''
 
 
-def run(args):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args], cwd=REPO,
-                          capture_output=True, text=True, env=env)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-5000:]
-    return output
-
-
 @pytest.fixture(scope='module')
 def deeplesion_coco(tmp_path_factory):
     root = write_deeplesion_fixture(tmp_path_factory.mktemp('deeplesion'))
-    run(['tools/dataset_converters/deeplesion_to_coco.py', '--data-root',
-         root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
+    tool_main('dataset_converters/deeplesion_to_coco.py',
+              ['--data-root', root])
+    tool_main('misc/split_semi.py', [
+        '--ann-file', root / 'annotations/instances_train.json', '--out-dir',
+        root / 'annotations/semi', '--percents', 50, '--folds', 1
+    ])
     return root
 
 
@@ -97,7 +87,7 @@ def test_ssmd_trains_and_is_evaluated_with_froc(deeplesion_coco, tmp_path):
         config=str(CONFIG), root=f'{deeplesion_coco}/',
         prefix=str(tmp_path / 'froc')))
 
-    out = run(['tools/train.py', config, '--work-dir', work_dir])
+    out = train_in_process(str(config), work_dir)
     assert 'Iter(train) [4/4]' in out
     for key in ('sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
                 'cons_loss_bbox', 'consistency_lambda'):
@@ -121,4 +111,5 @@ def test_ssmd_trains_and_is_evaluated_with_froc(deeplesion_coco, tmp_path):
     assert (froc['num_images'], froc['num_lesions']) == (2, 2)
     assert froc['num_detections'] == 2 * 20
     assert froc['points']['fps_per_image'] == [0.5, 1, 2, 4, 8, 16]
-    assert (tmp_path / 'froc.froc.png').exists()
+    tool_main('analysis/plot_froc.py', [tmp_path / 'froc.froc.json'])
+    assert (tmp_path / 'froc.froc.png').stat().st_size > 0

@@ -430,6 +430,7 @@ def test_empty_input_fails(tmp_path):
         run(tmp_path / 'nothing_here')
 
 
+@pytest.mark.slow
 def test_cli_exit_code_and_message(dsb, tmp_path):
     bad = dsb / 'stage1_train/img_b/masks/k1.png'
     bad.write_bytes(b'garbage')

@@ -9,9 +9,6 @@ pseudo-label demo config) trains a few iterations on it.
 """
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner.checkpoint import save_checkpoint
 
-from conftest import load_tool
+from conftest import demo_data_options, load_tool, run_tool, train_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 STAGE1 = 'configs/demo/supervised_r18_synth_2.5pct.py'
@@ -31,28 +28,13 @@ UNLABELED = 'annotations/semi/instances_train.1@50-unlabeled.json'
 MAX_DETS = {'model.test_cfg.max_per_img': 5000}
 
 
-def run(args, ok=True):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args], cwd=REPO,
-                          capture_output=True, text=True, env=env)
-    out = proc.stdout + proc.stderr
-    assert (proc.returncode == 0) == ok, out[-5000:]
-    return out
-
-
 def logit(p):
     return math.log(p / (1 - p))
 
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp('synth')
-    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 20, '--seed', 7, '--size', 96, 96, '--no-progress'])
-    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
+def setup(synthetic_dsb, tmp_path_factory):
+    root = synthetic_dsb
     cfg = Config.fromfile(str(REPO / STAGE1))
     # room for every box NMS keeps (mmdet keeps the top max_per_img)
     cfg.merge_from_dict(MAX_DETS)
@@ -66,7 +48,7 @@ def setup(tmp_path_factory):
     # little (IoU 0.29), so NMS keeps both kinds
     bias[0], bias[8] = logit(0.95), logit(0.92)
     head.retina_cls.bias.data.copy_(bias)
-    ckpt = root / 'tiny.pth'
+    ckpt = tmp_path_factory.mktemp('pseudo') / 'tiny.pth'
     save_checkpoint({'state_dict': model.state_dict(),
                      'meta': {'dataset_meta': {'classes': ('nucleus', )}}},
                     str(ckpt))
@@ -171,9 +153,9 @@ def test_clear_errors_and_no_partial_output(setup, tmp_path):
     out = tmp_path / 'x.json'
     split = root / 'annotations/semi/instances_train.1@50-unlabeled.json'
     # the command line reports the error and exits non-zero
-    log = run(['tools/misc/generate_pseudo_labels.py', STAGE1,
-               tmp_path / 'missing.pth', '--ann-file', split, '--out', out],
-              ok=False)
+    log = run_tool(['tools/misc/generate_pseudo_labels.py', STAGE1,
+                    tmp_path / 'missing.pth', '--ann-file', split, '--out',
+                    out], ok=False)
     assert 'error: checkpoint file not found' in log and 'missing.pth' in log
     args = [STAGE1, str(ckpt), '--out', str(out), '--no-progress']
     with pytest.raises(FileNotFoundError, match='nope.json'):
@@ -203,23 +185,12 @@ def test_stage2_trains_on_the_pseudo_labels(setup, tmp_path):
     pseudo = root / 'annotations/pseudo/supervised_r18_synth_2.5pct.json'
     # a few boxes per image keep the step cheap
     generate(setup, pseudo, '--cfg-options', 'model.test_cfg.max_per_img=20')
-    assert len(json.loads(pseudo.read_text())['annotations']) == 8 * 20
-    r = f'{root}/'
-    out = run([
-        'tools/train.py', STAGE2, '--work-dir', tmp_path / 'work',
-        '--cfg-options', f'train_dataloader.dataset.datasets.0.data_root={r}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'train_dataloader.dataset.datasets.1.data_root={r}',
-        f'val_dataloader.dataset.data_root={r}',
-        f'val_evaluator.ann_file={r}annotations/instances_val.json',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.sampler.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=2',
-        'train_cfg.val_interval=2', 'default_hooks.logger.interval=1',
+    unlabeled = json.loads((root / UNLABELED).read_text())['images']
+    assert len(json.loads(pseudo.read_text())['annotations']) == \
+        len(unlabeled) * 20
+    out = train_in_process(STAGE2, tmp_path / 'work', [
+        *demo_data_options(root, semi=True, unlabeled_split=False),
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'
     ])
     assert 'Iter(train) [2/2]' in out and 'loss_cls' in out

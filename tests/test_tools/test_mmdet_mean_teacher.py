@@ -6,9 +6,6 @@ strong view, no NaN when the teacher finds nothing) and that the demo config
 trains through tools/train.py.
 """
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +14,8 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.structures import InstanceData
+
+from conftest import demo_data_options, train_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = 'configs/demo/mmdet_mean_teacher_r18_synth_2.5pct.py'
@@ -101,42 +100,10 @@ def test_pseudo_labels_at_0_9():
                for p in model.student.parameters() if p.grad is not None)
 
 
-def test_demo_trains_through_the_runner(tmp_path):
-    root = tmp_path / 'synth'
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-
-    def run(args):
-        proc = subprocess.run([sys.executable] + [str(a) for a in args],
-                              cwd=REPO, capture_output=True, text=True,
-                              env=env)
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 0, out[-5000:]
-        return out
-
-    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 12, '--seed', 9, '--size', 96, 96, '--no-progress'])
-    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
-    r = f'{root}/'
-    out = run([
-        'tools/train.py', DEMO, '--work-dir', tmp_path / 'work',
-        '--cfg-options', f'train_dataloader.dataset.datasets.0.data_root={r}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'train_dataloader.dataset.datasets.1.data_root={r}',
-        'train_dataloader.dataset.datasets.1.ann_file='
-        'annotations/semi/instances_train.1@50-unlabeled.json',
-        f'val_dataloader.dataset.data_root={r}',
-        f'val_evaluator.ann_file={r}annotations/instances_val.json',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.sampler.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=2',
-        'train_cfg.val_interval=2', 'default_hooks.logger.interval=1',
+def test_demo_trains_through_the_runner(synthetic_dsb, tmp_path):
+    out = train_in_process(DEMO, tmp_path / 'work', [
+        *demo_data_options(synthetic_dsb, semi=True),
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'
     ])
     for key in ('sup_loss_cls', 'unsup_loss_cls', 'teacher/coco/bbox_mAP',

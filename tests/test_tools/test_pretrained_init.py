@@ -157,23 +157,13 @@ def test_unreachable_weights_fail_in_one_line(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope='module')
-def dsb2018_project(tmp_path_factory):
+def dsb2018_project(synthetic_dsb, tmp_path_factory):
     """A directory laid out as the README says: ``data/dsb2018`` made by the
-    project's own tools (synthetic images, converter, 20% split),
+    project's own tools (the session's synthetic data with its 20% split),
     ``configs`` and ``tools`` of this checkout."""
     project = tmp_path_factory.mktemp('project')
-    root = project / 'data' / 'dsb2018'
-    for args in (
-        ['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 30, '--seed', 5, '--size', 96, 96],
-        ['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root],
-        ['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 20, '--folds', 1],
-    ):
-        proc = subprocess.run([sys.executable] + [str(a) for a in args],
-                              cwd=REPO, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    (project / 'data').mkdir()
+    (project / 'data' / 'dsb2018').symlink_to(synthetic_dsb)
     (project / 'configs').symlink_to(REPO / 'configs')
     (project / 'tools').symlink_to(REPO / 'tools')
     torch.save(torchvision_resnet_state(50), project / 'resnet50.pth')
@@ -210,6 +200,7 @@ def headline_env(tmp_path):
                 PYTHONUNBUFFERED='1')
 
 
+@pytest.mark.slow
 def test_headline_command_trains_from_a_local_checkpoint(
         dsb2018_project, tmp_path):
     proc = headline(dsb2018_project, headline_env(tmp_path),
@@ -222,6 +213,7 @@ def test_headline_command_trains_from_a_local_checkpoint(
     assert 'student/coco/bbox_mAP' in out
 
 
+@pytest.mark.slow
 def test_headline_command_offline_fails_in_one_line(dsb2018_project,
                                                     tmp_path):
     # no network: every connection goes to a closed local port

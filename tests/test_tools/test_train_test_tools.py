@@ -12,76 +12,39 @@ from pathlib import Path
 
 import pytest
 
+from conftest import demo_data_options, run_tool, train_in_process
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = 'configs/demo/supervised_r18_synth.py'
 SSMD_CONFIG = 'configs/demo/ssmd_r18_synth_2.5pct.py'
 
 
-def run(args, cwd=REPO):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable] + [str(a) for a in args], cwd=cwd,
-                          capture_output=True, text=True, env=env)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-5000:]
-    return output
-
-
-def small_run_options(data_root):
-    root = f'{data_root}/'
-    return [
-        '--cfg-options',
-        f'train_dataloader.dataset.data_root={root}',
-        'train_dataloader.dataset.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}annotations/instances_val.json',
-        f'test_evaluator.ann_file={root}annotations/instances_test.json',
-        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        'default_hooks.checkpoint.max_keep_ckpts=3',
-        'default_hooks.logger.interval=1'
-    ]
-
-
-@pytest.fixture(scope='module')
-def synthetic_coco(tmp_path_factory):
-    root = tmp_path_factory.mktemp('synth')
-    run(['tools/misc/generate_synthetic_dsb.py', '--out-dir', root,
-         '--num-images', 40, '--seed', 3])
-    run(['tools/dataset_converters/dsb2018_to_coco.py', '--data-root', root])
-    run(['tools/misc/split_semi.py', '--ann-file',
-         root / 'annotations/instances_train.json', '--out-dir',
-         root / 'annotations/semi', '--percents', 50, '--folds', 1])
-    return root
-
-
-def test_train_resume_and_test(synthetic_coco, tmp_path):
+@pytest.mark.slow
+def test_train_resume_and_test(synthetic_dsb, tmp_path):
     work_dir = tmp_path / 'work'
-    opts = small_run_options(synthetic_coco)
+    opts = ['--cfg-options', *demo_data_options(synthetic_dsb, semi=False),
+            'default_hooks.checkpoint.max_keep_ckpts=3']
     # the demo is iteration-based: 4 iterations, then resume to 8
-    out = run(['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir] + opts +
-              ['train_cfg.max_iters=4', 'default_hooks.checkpoint.interval=4',
-               'train_cfg.val_interval=4'])
+    out = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir] +
+                   opts + ['train_cfg.max_iters=4',
+                           'default_hooks.checkpoint.interval=4',
+                           'train_cfg.val_interval=4'])
     assert 'coco/bbox_mAP' in out
     assert (work_dir / 'iter_4.pth').exists()
 
-    out = run(['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
-               '--resume'] + opts +
-              ['train_cfg.max_iters=8', 'default_hooks.checkpoint.interval=4',
-               'train_cfg.val_interval=4'])
+    out = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', work_dir,
+                    '--resume'] + opts +
+                   ['train_cfg.max_iters=8',
+                    'default_hooks.checkpoint.interval=4',
+                    'train_cfg.val_interval=4'])
     assert 'resumed epoch: 0, iter: 4' in out
     assert 'Iter(train) [4/8]' not in out and 'Iter(train) [8/8]' in out
     ckpt = work_dir / 'iter_8.pth'
     assert ckpt.exists()
 
     preds = tmp_path / 'preds.pkl'
-    out = run(['tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
-               tmp_path / 'test', '--out', preds] + opts)
+    out = run_tool(['tools/test.py', DEMO_CONFIG, ckpt, '--work-dir',
+                    tmp_path / 'test', '--out', preds] + opts)
     assert 'coco/bbox_mAP:' in out and 'coco/bbox_mAP_50:' in out
     with open(preds, 'rb') as f:
         results = pickle.load(f)
@@ -89,27 +52,13 @@ def test_train_resume_and_test(synthetic_coco, tmp_path):
     assert all('pred_instances' in r for r in results)
 
 
-def test_ssmd_trains_through_the_runner(synthetic_coco, tmp_path):
-    """A few SSMD iterations via tools/train.py, with its loss keys logged."""
-    root = f'{synthetic_coco}/'
-    work_dir = tmp_path / 'ssmd'
-    out = run([
-        'tools/train.py', 'configs/demo/ssmd_r18_synth_2.5pct.py',
-        '--work-dir', work_dir, '--cfg-options',
-        f'train_dataloader.dataset.datasets.0.data_root={root}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
-        f'train_dataloader.dataset.datasets.1.data_root={root}',
-        'train_dataloader.dataset.datasets.1.ann_file='
-        'annotations/semi/instances_train.1@50-unlabeled.json',
-        f'val_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}annotations/instances_val.json',
-        'train_dataloader.batch_size=4', 'train_dataloader.sampler.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=4',
-        'train_cfg.val_interval=4', 'default_hooks.logger.interval=2',
+def test_ssmd_trains_through_the_runner(synthetic_dsb, tmp_path):
+    """A few SSMD iterations through tools/train.py's main, with its loss
+    keys logged."""
+    out = train_in_process(SSMD_CONFIG, tmp_path / 'ssmd', [
+        *demo_data_options(synthetic_dsb, semi=True),
+        'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
+        'default_hooks.logger.interval=2',
         'default_hooks.checkpoint.interval=4'
     ])
     for key in ('sup_loss_cls', 'sup_loss_bbox', 'cons_loss_cls',
@@ -118,46 +67,26 @@ def test_ssmd_trains_through_the_runner(synthetic_coco, tmp_path):
                 'teacher/coco/bbox_mAP'):
         assert key in out, key
     assert 'Iter(train) [4/4]' in out
-    assert (work_dir / 'iter_4.pth').exists()
+    assert (tmp_path / 'ssmd' / 'iter_4.pth').exists()
 
 
 def ssmd_small_options(data_root):
     """The SSMD demo config on the fixture's data: 96 px, 2 + 2 images per
-    process and step, no dataloader workers, batch 1 at test time."""
-    root = f'{data_root}/'
+    process and step, batch 1 at test time."""
     return [
-        '--cfg-options',
-        f'train_dataloader.dataset.datasets.0.data_root={root}',
-        'train_dataloader.dataset.datasets.0.ann_file='
-        'annotations/semi/instances_train.1@50.json',
+        '--cfg-options', *demo_data_options(data_root, semi=True),
         'train_dataloader.dataset.datasets.0.pipeline.2.scale=(96,96)',
-        f'train_dataloader.dataset.datasets.1.data_root={root}',
-        'train_dataloader.dataset.datasets.1.ann_file='
-        'annotations/semi/instances_train.1@50-unlabeled.json',
         'train_dataloader.dataset.datasets.1.pipeline.1.scale=(96,96)',
         'model.semi_train_cfg.cutout_size=16',
         # keep every box: the few-step model's scores are all low, and the
         # 2-process vs 1-process comparison needs predictions to compare
         'model.detector.test_cfg.score_thr=0.0',
-        f'val_dataloader.dataset.data_root={root}',
         'val_dataloader.dataset.pipeline.1.scale=(96,96)',
-        f'val_evaluator.ann_file={root}annotations/instances_val.json',
-        f'test_dataloader.dataset.data_root={root}',
         'test_dataloader.dataset.pipeline.1.scale=(96,96)',
-        f'test_evaluator.ann_file={root}annotations/instances_test.json',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.sampler.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
         # one image per forward: a rank's share is then computed exactly
         # as in a single process (no batch-size dependent kernels)
         'test_dataloader.batch_size=1',
         'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
-        'default_hooks.logger.interval=1',
         'default_hooks.checkpoint.interval=4'
     ]
 
@@ -181,7 +110,8 @@ def test_metrics(out):
 test_metrics.__test__ = False  # a helper, not a test
 
 
-def test_dist_train_and_test_on_cpu_use_gloo(synthetic_coco, tmp_path):
+@pytest.mark.slow
+def test_dist_train_and_test_on_cpu_use_gloo(synthetic_dsb, tmp_path):
     """tools/dist_*.sh with 2 processes on a CPU-only machine (gloo): SSMD
     trains, and the 2-process test of its checkpoint gives the metrics and
     predictions of a single-process test."""
@@ -189,7 +119,7 @@ def test_dist_train_and_test_on_cpu_use_gloo(synthetic_coco, tmp_path):
     if torch.cuda.is_available():
         pytest.skip('checks the CPU-only fallback')
     work_dir = tmp_path / 'dist'
-    opts = ssmd_small_options(synthetic_coco)
+    opts = ssmd_small_options(synthetic_dsb)
     env = dict(os.environ, PYTHON=sys.executable, PORT=free_port())
     proc = subprocess.run(
         ['bash', 'tools/dist_train.sh', SSMD_CONFIG, '2', '--work-dir',

@@ -70,6 +70,7 @@ def runner_checkpoint(tmp_path_factory):
 @pytest.mark.skipif(
     not hasattr(torch.serialization, 'add_safe_globals'),
     reason='torch < 2.4 has no weights_only allow-list')
+@pytest.mark.slow
 def test_plain_torch_load_fails_and_mmssmd_fixes_it(runner_checkpoint):
     ckpt, _ = runner_checkpoint
     plain = subprocess.run(

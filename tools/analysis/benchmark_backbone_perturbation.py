@@ -3,7 +3,9 @@ feature perturbation (noisy residual blocks by default).
 
 Both models are built from the same config (backbone initialisation off),
 with the backbone type set to ``NoisyResNet``: once with ``--perturbation``
-(default ``nrb``) and once with ``perturbation=None``, which is exactly
+(registered perturbation types applied in order, with their defaults;
+default ``NoisyResidualBlock``) and once with ``perturbation=None``, which
+is exactly
 mmdet's ResNet. They get the same weights and the same synthetic batch, and
 their steps (forward, backward, Adam update) alternate so that drifts of the
 machine's speed hit both. Prints the median step times and their ratio.
@@ -31,8 +33,10 @@ from benchmark_train_step import make_batch  # noqa: E402
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='a supervised detector config')
-    parser.add_argument('--perturbation', default='nrb',
-                        help='perturbation type of NoisyResNet')
+    parser.add_argument('--perturbation', nargs='+',
+                        default=['NoisyResidualBlock'],
+                        help='registered perturbation types of NoisyResNet, '
+                        'applied in this order with their defaults')
     parser.add_argument('--batch-size', type=int, default=2)
     parser.add_argument('--image-size', type=int, default=448)
     parser.add_argument('--iters', type=int, default=3,
@@ -45,7 +49,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build(config: str, perturbation: Optional[dict], device: str):
+def build(config: str, perturbation: Optional[List[dict]], device: str):
     from mmdet.registry import MODELS
     from mmengine.config import Config
     cfg = Config.fromfile(config)
@@ -65,12 +69,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    name = '+'.join(args.perturbation)
     models = {
         'plain': build(args.config, None, args.device),
-        args.perturbation: build(args.config, dict(type=args.perturbation),
-                                 args.device),
+        name: build(args.config, [dict(type=t) for t in args.perturbation],
+                    args.device),
     }
-    models[args.perturbation].load_state_dict(
+    models[name].load_state_dict(
         models['plain'].state_dict(), strict=False)
     inputs, samples = make_batch(args.batch_size, args.image_size,
                                  args.device, True, 0)
@@ -95,18 +100,18 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     result = dict(
         config=args.config, device=args.device,
         threads=torch.get_num_threads(), batch_size=args.batch_size,
-        image_size=args.image_size, perturbation=args.perturbation,
+        image_size=args.image_size, perturbation=name,
         step_s=step_s,
-        step_time_ratio=step_s[args.perturbation] / step_s['plain'],
+        step_time_ratio=step_s[name] / step_s['plain'],
         extra_params=sum(p.numel()
-                         for p in models[args.perturbation].parameters()) -
+                         for p in models[name].parameters()) -
         sum(p.numel() for p in models['plain'].parameters()))
     print(f'device {args.device} ({result["threads"]} threads), '
           f'{args.batch_size} images of {args.image_size}x'
           f'{args.image_size}, median of {args.iters} steps')
     for name, t in step_s.items():
         print(f'{name:<14}{t:>8.3f} s')
-    print(f'{args.perturbation} / plain step time: '
+    print(f'{name} / plain step time: '
           f'{result["step_time_ratio"]:.3f}; extra parameters: '
           f'{result["extra_params"]}')
     if args.out:

@@ -22,7 +22,7 @@ Example::
 
     python tools/analysis/nrb_feature_shift.py \\
         configs/demo/ssmd_r18_synth_2.5pct.py \\
-        --perturbation type=scaled_nrb sigma=0.1
+        --perturbation type=ScaledNoisyResidualBlock sigma=0.1
 """
 import argparse
 import copy
@@ -43,8 +43,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--perturbation', nargs='+', action=DictAction,
-                        help="replaces the config's perturbation, e.g. "
-                        'type=scaled_nrb sigma=0.1')
+                        help="replaces the config's perturbation list by "
+                        'this one module config, e.g. '
+                        'type=ScaledNoisyResidualBlock sigma=0.1')
     parser.add_argument('--checkpoint',
                         help='a trained checkpoint (student weights used)')
     parser.add_argument('--images', help='folder searched for *.png')
@@ -94,8 +95,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     backbone_cfg.init_cfg = None
     backbone_cfg.type = 'NoisyResNet'
     if args.perturbation:
-        backbone_cfg.perturbation = dict(args.perturbation)
-    if backbone_cfg.get('perturbation') is None:
+        backbone_cfg.perturbation = [dict(args.perturbation)]
+    if not backbone_cfg.get('perturbation'):
         raise SystemExit('error: the backbone has no perturbation; pass '
                          '--perturbation')
     torch.manual_seed(args.seed)
@@ -137,7 +138,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     for x in batches[:5]]
     stages = [f'C{i + 2}' for i in noisy.out_indices]
     result = dict(
-        perturbation=dict(backbone_cfg.perturbation),
+        perturbation=[dict(p) for p in backbone_cfg.perturbation],
         train_relative_change=dict(
             zip(stages, np.mean(train_rel, axis=0).round(4).tolist())),
         eval_relative_change=dict(
@@ -148,7 +149,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         x = torch.cat(batches[:2])
         hooks = []
         for s, blocks in enumerate(noisy.perturbations):
-            for block in blocks:
+            for block in blocks.modules():
                 if isinstance(block, NoisyResidualBlock):
                     hooks.append(block.register_forward_hook(
                         lambda m, inp, out, s=s: gates.setdefault(

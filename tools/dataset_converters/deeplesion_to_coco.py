@@ -100,15 +100,7 @@ class ConversionError(ValueError):
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv: Arguments without the program name; ``None`` reads
-            ``sys.argv``.
-
-    Returns:
-        The parsed arguments.
-    """
+    """Parse ``argv`` (without the program name; None: ``sys.argv``)."""
     parser = argparse.ArgumentParser(
         description='Convert DeepLesion DL_info.csv + Images_png to COCO '
         'json for the official train / val / test split.')
@@ -507,5 +499,4 @@ if __name__ == '__main__':
     try:
         main()
     except ConversionError as e:
-        sys.stderr.write(f'error: {e}\n')
-        sys.exit(1)
+        sys.exit(f'error: {e}')  # on stderr, exit status 1

@@ -78,10 +78,12 @@ import numpy as np
 from pycocotools import mask as mask_util
 
 try:
+    from mmssmd.utils.dsb_rle import rle_decode
     from mmssmd.utils.io import atomic_write_many
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(
         0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    from mmssmd.utils.dsb_rle import rle_decode
     from mmssmd.utils.io import atomic_write_many
 
 CATEGORIES = [{'id': 1, 'name': 'nucleus'}]
@@ -93,15 +95,7 @@ class ConversionError(ValueError):
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv: Arguments without the program name; ``None`` reads
-            ``sys.argv``.
-
-    Returns:
-        The parsed arguments.
-    """
+    """Parse ``argv`` (without the program name; None: ``sys.argv``)."""
     parser = argparse.ArgumentParser(
         description='Convert Kaggle DSB 2018 stage1_train to COCO json.')
     parser.add_argument(
@@ -207,11 +201,10 @@ def image_rel_path(image_id: str) -> str:
 
 def decode_rle(encoded: str, height: int, width: int,
                where: str) -> np.ndarray:
-    """Decode a Kaggle DSB run-length encoding into a boolean mask.
+    """Decode a DSB run-length encoding (:func:`mmssmd.utils.rle_decode`).
 
     Args:
-        encoded: Space-separated ``start length`` pairs, 1-indexed,
-            column-major pixel numbering.
+        encoded: The ``EncodedPixels`` string.
         height: Image height.
         width: Image width.
         where: ``'<csv file> line <n>'``, used in error messages.
@@ -220,43 +213,12 @@ def decode_rle(encoded: str, height: int, width: int,
         Boolean mask of shape ``(height, width)``.
 
     Raises:
-        ConversionError: The encoding is malformed (odd number of tokens,
-            non-integers, non-positive values, unsorted or overlapping runs,
-            or a run past the end of the image).
+        ConversionError: The encoding is malformed.
     """
-    tokens = encoded.split()
-    if len(tokens) % 2:
-        raise ConversionError(
-            f'{where}: malformed EncodedPixels, odd number of tokens '
-            f'({len(tokens)})')
     try:
-        values = np.array([int(t) for t in tokens], dtype=np.int64)
-    except ValueError:
-        raise ConversionError(
-            f'{where}: malformed EncodedPixels, non-integer token') from None
-    starts, lengths = values[0::2], values[1::2]
-    total = height * width
-    flat = np.zeros(total, dtype=bool)
-    prev_end = 0  # 0-indexed exclusive end of the previous run
-    for start, length in zip(starts.tolist(), lengths.tolist()):
-        if start < 1 or length < 1:
-            raise ConversionError(
-                f'{where}: malformed EncodedPixels, run "{start} {length}" '
-                'needs a start >= 1 and a length >= 1')
-        begin = start - 1
-        if begin < prev_end:
-            raise ConversionError(
-                f'{where}: malformed EncodedPixels, run "{start} {length}" '
-                'is out of order or overlaps the previous run')
-        end = begin + length
-        if end > total:
-            raise ConversionError(
-                f'{where}: malformed EncodedPixels, run "{start} {length}" '
-                f'runs past the end of the {height}x{width} image '
-                f'({total} pixels)')
-        flat[begin:end] = True
-        prev_end = end
-    return flat.reshape(width, height).T
+        return rle_decode(encoded, height, width, where)
+    except ValueError as e:
+        raise ConversionError(str(e)) from None
 
 
 def read_csv_rows(csv_path: str, known_ids: Sequence[str]
@@ -687,5 +649,4 @@ if __name__ == '__main__':
     try:
         main()
     except ConversionError as e:
-        sys.stderr.write(f'error: {e}\n')
-        sys.exit(1)
+        sys.exit(f'error: {e}')  # on stderr, exit status 1

@@ -30,7 +30,7 @@ writes all numbers to a json (atomically).
 import argparse
 import os.path as osp
 import sys
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -84,30 +84,33 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def loader_from_config(path: str) -> Dict[str, Any]:
-    """The ``LoadDeepLesionSlices`` of a config's train pipeline, with
+def loader_from_config(path: str) -> List[Dict[str, Any]]:
+    """The slice-loading steps of a config's train pipeline
+    (``LoadDeepLesionSlices`` and ``ResizeToSpacing``), the loader with
     output range [-1, 1] (the range the paper's statistics refer to).
 
     Args:
         path: Config file.
 
     Returns:
-        The transform config.
+        The transform configs, in pipeline order.
 
     Raises:
-        ValueError: The config has no such transform.
+        ValueError: The config has no ``LoadDeepLesionSlices``.
     """
     cfg = Config.fromfile(path)
     dataset = cfg.train_dataloader.dataset
     while 'pipeline' not in dataset and 'datasets' in dataset:
         dataset = dataset.datasets[0]  # a ConcatDataset of semi configs
-    for t in dataset.get('pipeline', []):
-        if t['type'] == 'LoadDeepLesionSlices':
-            t = dict(t)
-            t['out_range'] = (-1.0, 1.0)
-            return t
-    raise ValueError(f'{path}: the train pipeline has no '
-                     'LoadDeepLesionSlices')
+    steps = [
+        dict(t) for t in dataset.get('pipeline', [])
+        if t['type'] in ('LoadDeepLesionSlices', 'ResizeToSpacing')
+    ]
+    if not steps or steps[0]['type'] != 'LoadDeepLesionSlices':
+        raise ValueError(f'{path}: the train pipeline has no '
+                         'LoadDeepLesionSlices')
+    steps[0]['out_range'] = (-1.0, 1.0)
+    return steps
 
 
 class _PixelSums(Dataset):
@@ -130,7 +133,7 @@ def _first(batch):
     return batch[0]
 
 
-def compute(ann_file: str, data_root: str, loader: Dict[str, Any],
+def compute(ann_file: str, data_root: str, loader: List[Dict[str, Any]],
             max_images: Optional[int] = None, seed: int = 0,
             num_workers: int = 0) -> Dict[str, Any]:
     """Accumulate the statistics.
@@ -138,7 +141,8 @@ def compute(ann_file: str, data_root: str, loader: Dict[str, Any],
     Args:
         ann_file: The COCO json.
         data_root: Root of the relative image paths.
-        loader: ``LoadDeepLesionSlices`` config (output range [-1, 1]).
+        loader: The slice-loading steps (``LoadDeepLesionSlices`` with
+            output range [-1, 1], then ``ResizeToSpacing``).
         max_images: Subset size, or None for all images.
         seed: Subset seed.
         num_workers: DataLoader workers.
@@ -151,7 +155,7 @@ def compute(ann_file: str, data_root: str, loader: Dict[str, Any],
     dataset = DATASETS.build(
         dict(type='DeepLesionDataset', data_root=data_root,
              ann_file=ann_file, data_prefix=dict(img=''), test_mode=True,
-             pipeline=[loader]))
+             pipeline=loader))
     n = len(dataset)
     if n == 0:
         raise ValueError(f'{ann_file} has no images')

@@ -7,9 +7,10 @@ Usage::
 
 writes ``<out-dir>/stage1_train/<ImageId>/{images,masks}/*.png`` and
 ``<out-dir>/stage1_train_labels.csv`` exactly like the Kaggle data (see
-:mod:`mmssmd.datasets.synthetic_nuclei` for the format and the image model),
-so ``tools/dataset_converters/dsb2018_to_coco.py`` converts it like the real
-set. The same ``--seed`` gives byte-identical files for any ``--workers``.
+:mod:`mmssmd.testing.synthetic_dsb` and ``docs/data_and_metrics.md`` for the
+format and the image model), so
+``tools/dataset_converters/dsb2018_to_coco.py`` converts it like the real set.
+The same ``--seed`` gives byte-identical files for any ``--workers``.
 The set is built in ``<out-dir>.tmp-<pid>`` and moved into place when
 complete; an existing dataset in ``<out-dir>`` is kept unless ``--overwrite``.
 The summary (images, nuclei, touching / overlapping pairs) is printed as JSON.
@@ -21,15 +22,13 @@ import sys
 from typing import Dict, Optional, Sequence, Tuple
 
 try:
-    from mmssmd.datasets.synthetic_nuclei import (DSB_FLUORESCENCE_SIZES,
-                                                  STYLES,
-                                                  generate_synthetic_dsb)
+    from mmssmd.testing import (DSB_FLUORESCENCE_SIZES, STYLES,
+                                generate_synthetic_dsb)
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(
         0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    from mmssmd.datasets.synthetic_nuclei import (DSB_FLUORESCENCE_SIZES,
-                                                  STYLES,
-                                                  generate_synthetic_dsb)
+    from mmssmd.testing import (DSB_FLUORESCENCE_SIZES, STYLES,
+                                generate_synthetic_dsb)
 
 
 def _parse_size(text: str) -> Tuple[int, int]:
@@ -110,7 +109,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict:
 
     Returns:
         dict: The summary returned by
-        :func:`mmssmd.datasets.synthetic_nuclei.generate_synthetic_dsb`.
+        :func:`mmssmd.testing.generate_synthetic_dsb`.
     """
     args = parse_args(argv)
     sizes = args.sizes

@@ -61,15 +61,7 @@ class SplitError(ValueError):
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv: Arguments without the program name; ``None`` reads
-            ``sys.argv``.
-
-    Returns:
-        The parsed arguments.
-    """
+    """Parse ``argv`` (without the program name; None: ``sys.argv``)."""
     parser = argparse.ArgumentParser(
         description='Split a COCO json into labeled and unlabeled parts.')
     parser.add_argument('--ann-file', required=True,
@@ -249,5 +241,4 @@ if __name__ == '__main__':
     try:
         main()
     except SplitError as e:
-        sys.stderr.write(f'error: {e}\n')
-        sys.exit(1)
+        sys.exit(f'error: {e}')  # on stderr, exit status 1

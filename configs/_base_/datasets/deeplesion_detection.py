@@ -8,11 +8,11 @@
 #       instances_train.<fold>@<pct>[-unlabeled].json  (split_semi.py)
 #
 # LoadDeepLesionSlices reads the key slice and the slices 2 mm above and
-# below as the channels [-2 mm, key, +2 mm], clips HU to [-1100, 1100],
-# resamples to 0.802 mm per pixel (scaled down further if needed to fit
-# image_size) and records the scale factor. Flip and rotation act on the
-# slice; Pad then fills image_size at the right / bottom, so scale_factor
-# alone maps predictions back to the original pixels of the slice.
+# below as the channels [-2 mm, key, +2 mm] and clips HU to [-1100, 1100];
+# ResizeToSpacing resamples to 0.802 mm per pixel (scaled down further if
+# needed to fit image_size) and records the scale factor. Flip and rotation
+# act on the slice; Pad then fills image_size at the right / bottom, so
+# scale_factor alone maps predictions back to the original pixels of the slice.
 # The loader maps the HU window onto [0, 255] (not [-1, 1]) so that mmdet's
 # Pad and Rotate, whose fill values must lie in [0, 255], fill with air
 # (0 = -1100 HU); the model's data preprocessor then maps [0, 255] to the
@@ -25,38 +25,39 @@ data_root = 'data/deeplesion/'
 image_size = (512, 512)
 backend_args = None
 
-train_pipeline = [
-    # before the slice loader, whose resampling rescales the boxes
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='LoadDeepLesionSlices',
-        num_slices=3,
-        slice_gap_mm=2.0,
-        hu_range=(-1100, 1100),
-        out_range=(0.0, 255.0),
-        target_spacing=0.802,
-        max_size=image_size[0],
-        backend_args=backend_args),
+# The pipelines in parts around the two size-dependent steps (`resize`,
+# `pad`), so that a base at another size (deeplesion_*_50pct_<size>.py)
+# composes the same steps around its own: each training pipeline is
+# [*<name>_head, resize, *aug_steps, pad, *<name>_tail], the test pipeline
+# [*test_head, resize, pad, *test_tail].
+load_slices = dict(
+    type='LoadDeepLesionSlices',
+    num_slices=3,
+    slice_gap_mm=2.0,
+    hu_range=(-1100, 1100),
+    out_range=(0.0, 255.0))
+resize = dict(
+    type='ResizeToSpacing', target_spacing=0.802, max_size=image_size[0])
+aug_steps = [
     dict(type='RandomFlip', prob=0.5),
     # uniform angle in [-10, 10] degrees; boxes: rotated corners' hull
     dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    # pad last (right / bottom) so flip / rotation act on the slice
-    dict(type='Pad', size=image_size, pad_val=dict(img=0)),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
-    dict(type='PackDetInputs')
+         img_border_value=0)
 ]
-test_pipeline = [
-    dict(
-        type='LoadDeepLesionSlices',
-        num_slices=3,
-        slice_gap_mm=2.0,
-        hu_range=(-1100, 1100),
-        out_range=(0.0, 255.0),
-        target_spacing=0.802,
-        max_size=image_size[0],
-        backend_args=backend_args),
-    dict(type='Pad', size=image_size, pad_val=dict(img=0)),
+# pad last (right / bottom) so flip / rotation act on the slice
+pad = dict(type='Pad', size=image_size, pad_val=dict(img=0))
+filter_steps = [
+    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True)
+]
+
+train_head = [
+    # before the slice loader, whose resampling rescales the boxes
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(load_slices, backend_args=backend_args)
+]
+train_tail = [*filter_steps, dict(type='PackDetInputs')]
+test_head = [dict(load_slices, backend_args=backend_args)]
+test_tail = [
     # after the loader: ground truth stays in original slice coordinates
     dict(type='LoadAnnotations', with_bbox=True),
     dict(
@@ -64,6 +65,8 @@ test_pipeline = [
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor'))
 ]
+train_pipeline = [*train_head, resize, *aug_steps, pad, *train_tail]
+test_pipeline = [*test_head, resize, pad, *test_tail]
 
 train_dataloader = dict(
     batch_size=8,
@@ -96,21 +99,9 @@ val_dataloader = dict(
         pipeline=test_pipeline,
         backend_args=backend_args))
 test_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/instances_test.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        # possibly-noisy lesions -> ignored_instances, not gt_instances
-        noisy_as_ignored=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        val_dataloader['dataset'], ann_file='annotations/instances_test.json'))
 
 # Sensitivity at 0.5, 1, 2, 4, 8, 16 false positives per image; the paper
 # reports the value at 4 (deeplesion/sensitivity_at_4fp). The metric reads
@@ -121,6 +112,4 @@ val_evaluator = dict(
     ann_file=data_root + 'annotations/instances_val.json',
     backend_args=backend_args)
 test_evaluator = dict(
-    type='DeepLesionFROCMetric',
-    ann_file=data_root + 'annotations/instances_test.json',
-    backend_args=backend_args)
+    val_evaluator, ann_file=data_root + 'annotations/instances_test.json')

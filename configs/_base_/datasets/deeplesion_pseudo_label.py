@@ -12,6 +12,9 @@ dataset_type = 'DeepLesionDataset'
 data_root = 'data/deeplesion/'
 pseudo_ann_file = 'annotations/pseudo/supervised_r50_deeplesion_10pct.json'
 train_pipeline = _base_.train_pipeline
+# pipelines in parts as in ./deeplesion_detection.py
+labeled_head = pseudo_head = _base_.train_head
+labeled_tail = pseudo_tail = _base_.train_tail
 
 labeled_dataset = dict(
     type=dataset_type,

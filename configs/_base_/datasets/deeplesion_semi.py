@@ -8,47 +8,31 @@ _base_ = './deeplesion_detection.py'
 
 dataset_type = 'DeepLesionDataset'
 data_root = 'data/deeplesion/'
-image_size = (512, 512)
-
-labeled_pipeline = [
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='LoadDeepLesionSlices',
-        num_slices=3,
-        slice_gap_mm=2.0,
-        hu_range=(-1100, 1100),
-        out_range=(0.0, 255.0),
-        target_spacing=0.802,
-        max_size=image_size[0]),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    # pad last (right / bottom) so flip / rotation act on the slice
-    dict(type='Pad', size=image_size, pad_val=dict(img=0)),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
+# pipelines in parts as in ./deeplesion_detection.py
+labeled_head = [
+    dict(type='LoadAnnotations', with_bbox=True), _base_.load_slices
+]
+labeled_tail = [
+    *_base_.filter_steps,
     dict(
         type='MultiBranch',
         branch_field=['sup', 'unsup'],
         sup=dict(type='PackDetInputs'))
 ]
-unlabeled_pipeline = [
-    dict(
-        type='LoadDeepLesionSlices',
-        num_slices=3,
-        slice_gap_mm=2.0,
-        hu_range=(-1100, 1100),
-        out_range=(0.0, 255.0),
-        target_spacing=0.802,
-        max_size=image_size[0]),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    # pad last (right / bottom) so flip / rotation act on the slice
-    dict(type='Pad', size=image_size, pad_val=dict(img=0)),
+unlabeled_head = [_base_.load_slices]
+unlabeled_tail = [
     dict(
         type='MultiBranch',
         branch_field=['sup', 'unsup'],
         unsup=dict(type='PackDetInputs'))
+]
+labeled_pipeline = [
+    *labeled_head, _base_.resize, *_base_.aug_steps, _base_.pad,
+    *labeled_tail
+]
+unlabeled_pipeline = [
+    *unlabeled_head, _base_.resize, *_base_.aug_steps, _base_.pad,
+    *unlabeled_tail
 ]
 
 labeled_dataset = dict(

@@ -1,25 +1,30 @@
-# DeepLesion semi-supervised at 384x384 with 50% labeled: the setting of
-# the paper's ablation studies (Tables 3-9). A 384-pixel input is the
-# 512-pixel one scaled by 384/512: the slices are resampled to
-# 0.802 * 512 / 384 mm per pixel and fitted into 384x384.
-_base_ = './deeplesion_semi.py'
+# DeepLesion, semi-supervised (8 labeled + 8 unlabeled per step), 50% labeled,
+# at 384x384 (Fig. 4; Tables 3-9). A 384-pixel input is the 512-pixel one
+# scaled by 384/512: slices resampled to 0.802 * 512 / 384 mm per pixel and
+# fitted into 384x384. The dataset base's pipeline parts composed around this
+# size's ResizeToSpacing and Pad.
+_base_ = './deeplesion_semi_50pct.py'
 
 image_size = (384, 384)
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-labeled_dataset.ann_file = 'annotations/semi/instances_train.1@50.json'
-unlabeled_dataset.ann_file = \
-    'annotations/semi/instances_train.1@50-unlabeled.json'
-test_pipeline = _base_.test_pipeline
-for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
-                   test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'LoadDeepLesionSlices':
-            __transform.target_spacing = 0.802 * 512 / image_size[0]
-            __transform.max_size = image_size[0]
-        elif __transform.type == 'Pad':
-            __transform.size = image_size
+resize = dict(
+    _base_.resize,
+    target_spacing=0.802 * 512 / image_size[0],
+    max_size=image_size[0])
+pad = dict(_base_.pad, size=image_size)
+labeled_dataset = dict(
+    _base_.labeled_dataset,
+    pipeline=[
+        *_base_.labeled_head, resize, *_base_.aug_steps, pad,
+        *_base_.labeled_tail
+    ])
+unlabeled_dataset = dict(
+    _base_.unlabeled_dataset,
+    pipeline=[
+        *_base_.unlabeled_head, resize, *_base_.aug_steps, pad,
+        *_base_.unlabeled_tail
+    ])
 train_dataloader = dict(
     dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
+test_pipeline = [*_base_.test_head, resize, pad, *_base_.test_tail]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -17,28 +17,17 @@ _base_ = './dsb2018_detection.py'
 
 dataset_type = 'DSBNucleiDataset'
 data_root = 'data/dsb2018/'
-image_size = (448, 448)
 pseudo_ann_file = 'annotations/pseudo/supervised_r50_dsb_10pct.json'
 
-labeled_pipeline = [
+# pipelines in parts as in ./dsb2018_detection.py
+labeled_head = [dict(type='LoadImageFromFile'), _base_.load_steps[1]]
+labeled_tail = _base_.train_tail
+pseudo_head = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(type='RecomputeBoxesFromMasks'),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
-    dict(type='PackDetInputs')
+    dict(type='LoadAnnotations', with_bbox=True)
 ]
-pseudo_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
+pseudo_tail = [
+    *_base_.aug_steps, _base_.mask_box_steps[1],
     dict(type='PackDetInputs')
 ]
 
@@ -48,14 +37,14 @@ labeled_dataset = dict(
     ann_file='annotations/semi/instances_train.1@10.json',
     data_prefix=dict(img=''),
     filter_cfg=dict(filter_empty_gt=True, min_size=1),
-    pipeline=labeled_pipeline)
+    pipeline=[*labeled_head, _base_.resize, *labeled_tail])
 pseudo_dataset = dict(
     type=dataset_type,
     data_root=data_root,
     ann_file=pseudo_ann_file,
     data_prefix=dict(img=''),
     filter_cfg=dict(filter_empty_gt=True, min_size=1),
-    pipeline=pseudo_pipeline)
+    pipeline=[*pseudo_head, _base_.resize, *pseudo_tail])
 
 batch_size = 16  # 8 labeled + 8 pseudo-labeled
 train_dataloader = dict(

@@ -2,38 +2,16 @@
 # unlabeled images (MultiSourceSampler). Both go through the same geometric
 # augmentation (resize, flip, rotation); SSMD derives the teacher's mirrored
 # view from the augmented tensor inside the model, so the two views stay
-# pixel-aligned.
+# pixel-aligned. Pipelines in parts as in ./dsb2018_detection.py.
 _base_ = './dsb2018_detection.py'
 
 dataset_type = 'DSBNucleiDataset'
 data_root = 'data/dsb2018/'
-image_size = (448, 448)
 
-labeled_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(type='RecomputeBoxesFromMasks'),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
-    dict(
-        type='MultiBranch',
-        branch_field=['sup', 'unsup'],
-        sup=dict(type='PackDetInputs'))
-]
-unlabeled_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(
-        type='MultiBranch',
-        branch_field=['sup', 'unsup'],
-        unsup=dict(type='PackDetInputs'))
-]
+labeled_head = [dict(type='LoadImageFromFile'), _base_.load_steps[1]]
+labeled_tail = [*_base_.aug_steps, *_base_.mask_box_steps, _base_.sup_branch]
+unlabeled_head = [dict(type='LoadImageFromFile')]
+unlabeled_tail = [*_base_.aug_steps, _base_.unsup_branch]
 
 labeled_dataset = dict(
     type=dataset_type,
@@ -41,7 +19,7 @@ labeled_dataset = dict(
     ann_file='annotations/semi/instances_train.1@10.json',
     data_prefix=dict(img=''),
     filter_cfg=dict(filter_empty_gt=True, min_size=1),
-    pipeline=labeled_pipeline)
+    pipeline=[*labeled_head, _base_.resize, *labeled_tail])
 # the split tool keeps the unlabeled images' annotations; nothing loads them
 unlabeled_dataset = dict(
     type=dataset_type,
@@ -49,7 +27,7 @@ unlabeled_dataset = dict(
     ann_file='annotations/semi/instances_train.1@10-unlabeled.json',
     data_prefix=dict(img=''),
     filter_cfg=dict(filter_empty_gt=False),
-    pipeline=unlabeled_pipeline)
+    pipeline=[*unlabeled_head, _base_.resize, *unlabeled_tail])
 
 batch_size = 16  # 8 labeled + 8 unlabeled
 train_dataloader = dict(

@@ -1,20 +1,18 @@
-# DSB 2018 semi-supervised at 512x512 with 50% labeled: the setting
-# of the paper's ablation studies (Tables 3-9).
-_base_ = './dsb2018_semi.py'
+# DSB 2018, semi-supervised (8 labeled + 8 unlabeled per step), 50% labeled, at
+# 512x512 (Fig. 4; Tables 3-9). The dataset base's pipeline parts composed
+# around this size's Resize.
+_base_ = './dsb2018_semi_50pct.py'
 
 image_size = (512, 512)
-labeled_dataset = _base_.labeled_dataset
-unlabeled_dataset = _base_.unlabeled_dataset
-labeled_dataset.ann_file = 'annotations/semi/instances_train.1@50.json'
-unlabeled_dataset.ann_file = \
-    'annotations/semi/instances_train.1@50-unlabeled.json'
-test_pipeline = _base_.test_pipeline
-for __pipeline in (labeled_dataset.pipeline, unlabeled_dataset.pipeline,
-                   test_pipeline):
-    for __transform in __pipeline:
-        if __transform.type == 'Resize':
-            __transform.scale = image_size
+resize = dict(type='Resize', scale=image_size, keep_ratio=False)
+labeled_dataset = dict(
+    _base_.labeled_dataset,
+    pipeline=[*_base_.labeled_head, resize, *_base_.labeled_tail])
+unlabeled_dataset = dict(
+    _base_.unlabeled_dataset,
+    pipeline=[*_base_.unlabeled_head, resize, *_base_.unlabeled_tail])
+test_pipeline = [*_base_.test_head, resize, *_base_.test_tail]
 train_dataloader = dict(
     dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

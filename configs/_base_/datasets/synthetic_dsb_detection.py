@@ -8,26 +8,12 @@ _base_ = './dsb2018_detection.py'
 data_root = 'data/synthetic_dsb/'
 image_size = (192, 192)
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(type='RecomputeBoxesFromMasks'),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# pipelines in parts as in ./dsb2018_detection.py
+resize = dict(_base_.resize, scale=image_size)
+train_head = [dict(type='LoadImageFromFile'), _base_.load_steps[1]]
+test_head = [dict(type='LoadImageFromFile')]
+train_pipeline = [*train_head, resize, *_base_.train_tail]
+test_pipeline = [*test_head, resize, *_base_.test_tail]
 
 train_dataloader = dict(
     batch_size=4,
@@ -37,8 +23,6 @@ train_dataloader = dict(
 val_dataloader = dict(
     num_workers=1,
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = dict(
-    num_workers=1,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')

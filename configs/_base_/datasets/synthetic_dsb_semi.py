@@ -3,45 +3,25 @@
 # 192 x 192, 4 labeled + 4 unlabeled images per step.
 _base_ = './synthetic_dsb_detection.py'
 
-labeled_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale={{_base_.image_size}}, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(type='RecomputeBoxesFromMasks'),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=True),
-    dict(
-        type='MultiBranch',
-        branch_field=['sup', 'unsup'],
-        sup=dict(type='PackDetInputs'))
-]
-unlabeled_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale={{_base_.image_size}}, keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='Rotate', prob=1.0, min_mag=0.0, max_mag=10.0,
-         img_border_value=0),
-    dict(
-        type='MultiBranch',
-        branch_field=['sup', 'unsup'],
-        unsup=dict(type='PackDetInputs'))
-]
+# pipelines in parts as in ./dsb2018_detection.py
+labeled_head = _base_.train_head
+labeled_tail = [*_base_.aug_steps, *_base_.mask_box_steps, _base_.sup_branch]
+unlabeled_head = _base_.test_head
+unlabeled_tail = [*_base_.aug_steps, _base_.unsup_branch]
 labeled_dataset = dict(
     type='DSBNucleiDataset',
-    data_root={{_base_.data_root}},
+    data_root=_base_.data_root,
     ann_file='annotations/semi/instances_train.1@2.5.json',
     data_prefix=dict(img=''),
     filter_cfg=dict(filter_empty_gt=True, min_size=1),
-    pipeline=labeled_pipeline)
+    pipeline=[*labeled_head, _base_.resize, *labeled_tail])
 unlabeled_dataset = dict(
     type='DSBNucleiDataset',
-    data_root={{_base_.data_root}},
+    data_root=_base_.data_root,
     ann_file='annotations/semi/instances_train.1@2.5-unlabeled.json',
     data_prefix=dict(img=''),
     filter_cfg=dict(filter_empty_gt=False),
-    pipeline=unlabeled_pipeline)
+    pipeline=[*unlabeled_head, _base_.resize, *unlabeled_tail])
 train_dataloader = dict(
     _delete_=True,
     batch_size=8,

@@ -21,3 +21,7 @@ synth_bbox_head = dict(
     feat_channels=64,
     stacked_convs=2,
     anchor_generator=dict(octave_base_scale=2, strides=[8, 16, 32]))
+# the three merged into a RetinaNet: model = dict(**synth_detector), or
+# model = dict(detector=synth_detector) inside a semi-supervised wrapper
+synth_detector = dict(
+    backbone=synth_backbone, neck=synth_neck, bbox_head=synth_bbox_head)

@@ -1,11 +1,6 @@
 # DeepLesion, Fig. 5, IAP confidence threshold tau=0.8 (xi 5e-7, eps 2.0),
 # full SSMD (adaptive cost, NRB) without cutout, 512x512.
-_base_ = [
-    '../../_base_/models/ssmd_retinanet_r50_fpn_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_512.py',
-    '../../_base_/schedules/ssmd_adam_100e_iap_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../../fig4_resolution/ssmd_r50_deeplesion_50pct_512.py'
 
 model = dict(semi_train_cfg=dict(cutout_holes=0))
 custom_hooks = [_base_.ema_hook, dict(_base_.adversarial_hook, tau=0.8)]

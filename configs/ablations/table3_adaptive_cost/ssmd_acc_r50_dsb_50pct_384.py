@@ -2,6 +2,6 @@
 _base_ = [
     '../../_base_/models/ssmd_no_cutout.py',
     '../../_base_/datasets/dsb2018_semi_50pct_384.py',
-    '../../_base_/schedules/ssmd_adam_100e.py',
+    '../../_base_/schedules/iter_adam_100e.py',
     '../../_base_/ssmd_runtime.py'
 ]

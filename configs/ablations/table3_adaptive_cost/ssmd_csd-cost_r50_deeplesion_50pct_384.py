@@ -2,6 +2,6 @@
 _base_ = [
     '../../_base_/models/ssmd_csd_cost_no_cutout_deeplesion.py',
     '../../_base_/datasets/deeplesion_semi_50pct_384.py',
-    '../../_base_/schedules/ssmd_adam_100e_deeplesion.py',
+    '../../_base_/schedules/iter_adam_100e_deeplesion.py',
     '../../_base_/ssmd_runtime_deeplesion.py'
 ]

@@ -1,15 +1,7 @@
 # Table 4, DropBlock in res4 and res5 (CSD cost, no cutout), 384x384.
-_base_ = [
-    '../../_base_/models/ssmd_csd_cost_no_cutout.py',
-    '../../_base_/datasets/dsb2018_semi_50pct_384.py',
-    '../../_base_/schedules/ssmd_adam_100e.py',
-    '../../_base_/ssmd_runtime.py'
-]
+# Table 3's CSD-cost row at this size (no cutout, perturbation=None)
+# with this row's perturbation list in its place.
+_base_ = '../table3_adaptive_cost/ssmd_csd-cost_r50_dsb_50pct_384.py'
 
-# the base has perturbation=None: replace it (_delete_), do not merge
-model = dict(
-    detector=dict(
-        backbone=dict(
-            perturbation=dict(
-                _delete_=True,
-                type='dropblock', drop_prob=0.1, block_size=5))))
+model = dict(detector=dict(backbone=dict(
+    perturbation=_base_.table4_perturbations['dropblock'])))

@@ -1,11 +1,6 @@
 # DeepLesion, Table 5, IAP with xi=1e-7, eps=1.0 (tau 0.95) on the
 # CSD-cost student-teacher without NRB or cutout, 448x448.
-_base_ = [
-    '../../_base_/models/ssmd_csd_cost_no_cutout_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_448.py',
-    '../../_base_/schedules/ssmd_adam_100e_iap_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../table3_adaptive_cost/ssmd_csd-cost_r50_deeplesion_50pct_448.py'
 
 custom_hooks = [
     _base_.ema_hook,

@@ -1,8 +1,5 @@
 # DeepLesion, Table 5, IAP with xi=5e-7, eps=2.0 (tau 0.95) on the
 # CSD-cost student-teacher without NRB or cutout, 512x512.
-_base_ = [
-    '../../_base_/models/ssmd_csd_cost_no_cutout_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_512.py',
-    '../../_base_/schedules/ssmd_adam_100e_iap_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../table2_incremental/ssmd_csd-cost_r50_deeplesion_50pct_512.py'
+
+custom_hooks = [_base_.ema_hook, _base_.adversarial_hook]

@@ -1,12 +1,4 @@
 # DeepLesion, Table 6, EMA factor alpha = 0.9 (CSD cost, no cutout).
-_base_ = [
-    '../../_base_/models/ssmd_csd_cost_no_cutout_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_512.py',
-    '../../_base_/schedules/ssmd_adam_100e_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../table2_incremental/ssmd_csd-cost_r50_deeplesion_50pct_512.py'
 
-custom_hooks = [
-    dict(type='EMATeacherHook', alpha=0.9, init='independent',
-         buffers='ema')
-]
+custom_hooks = [dict(_base_.ema_hook, alpha=0.9)]

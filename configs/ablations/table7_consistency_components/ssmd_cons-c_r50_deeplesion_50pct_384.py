@@ -1,9 +1,4 @@
 # DeepLesion, Table 7, consistency on c, 384x384.
-_base_ = [
-    '../../_base_/models/ssmd_no_cutout_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_384.py',
-    '../../_base_/schedules/ssmd_adam_100e_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../table3_adaptive_cost/ssmd_acc_r50_deeplesion_50pct_384.py'
 
 model = dict(consistency_loss=dict(components=('c',)))

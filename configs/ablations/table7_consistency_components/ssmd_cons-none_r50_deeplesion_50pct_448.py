@@ -1,11 +1,6 @@
 # DeepLesion, Table 7, no consistency term: the supervised student trained
 # on labeled images with flips, 448x448.
-_base_ = [
-    '../../_base_/models/ssmd_no_cutout_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_448.py',
-    '../../_base_/schedules/ssmd_adam_100e_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../table3_adaptive_cost/ssmd_acc_r50_deeplesion_50pct_448.py'
 
 model = dict(
     semi_train_cfg=dict(

@@ -1,11 +1,6 @@
 # Table 7, no consistency term: the supervised student trained
 # on labeled images with flips, 640x640.
-_base_ = [
-    '../../_base_/models/ssmd_no_cutout.py',
-    '../../_base_/datasets/dsb2018_semi_50pct_640.py',
-    '../../_base_/schedules/ssmd_adam_100e.py',
-    '../../_base_/ssmd_runtime.py'
-]
+_base_ = '../table3_adaptive_cost/ssmd_acc_r50_dsb_50pct_640.py'
 
 model = dict(
     semi_train_cfg=dict(

@@ -1,9 +1,4 @@
 # DeepLesion, Table 8, cutout with 3 holes of 70 px (CSD cost), 512x512.
-_base_ = [
-    '../../_base_/models/ssmd_csd_cost_no_cutout_deeplesion.py',
-    '../../_base_/datasets/deeplesion_semi_50pct_512.py',
-    '../../_base_/schedules/ssmd_adam_100e_deeplesion.py',
-    '../../_base_/ssmd_runtime_deeplesion.py'
-]
+_base_ = '../table2_incremental/ssmd_csd-cost_r50_deeplesion_50pct_512.py'
 
 model = dict(semi_train_cfg=dict(cutout_holes=3, cutout_size=70))

@@ -1,9 +1,4 @@
 # Table 8, cutout with 5 holes of 70 px (CSD cost), 640x640.
-_base_ = [
-    '../../_base_/models/ssmd_csd_cost_no_cutout.py',
-    '../../_base_/datasets/dsb2018_semi_50pct_640.py',
-    '../../_base_/schedules/ssmd_adam_100e.py',
-    '../../_base_/ssmd_runtime.py'
-]
+_base_ = '../table3_adaptive_cost/ssmd_csd-cost_r50_dsb_50pct_640.py'
 
 model = dict(semi_train_cfg=dict(cutout_holes=5, cutout_size=70))

@@ -10,84 +10,39 @@ from mmengine import fileio
 
 # (slice index, weight) pairs whose weighted sum makes one channel
 Sources = List[Tuple[int, float]]
+# arguments of the resampling that ResizeToSpacing took over
+RESIZE_ARGS = ('target_spacing', 'max_size', 'interpolation',
+               'clip_object_border')
 
 
 @TRANSFORMS.register_module()
 class LoadDeepLesionSlices(BaseTransform):
-    """Load a DeepLesion key slice and its neighbours as a multi-channel image.
+    """Load a DeepLesion key slice and its neighbours, HU-windowed.
 
-    DeepLesion stores a CT volume as one 16-bit PNG per slice
-    (``Images_png/<series>/<slice:03d>.png``, HU = value - 32768). This
-    transform replaces ``LoadImageFromFile`` (and, for the resampling,
-    ``Resize``) for it; mmdet has no loader for slice stacks, HU or
-    physical spacing.
-
-    **Channels.** ``num_slices`` (odd) slices centred on the key slice, at
-    ``slice_gap_mm`` apart: the default is ``[-2 mm, key, +2 mm]``, key slice
-    in the middle channel, lower slice indices first. With a slice interval
-    ``dz`` the slice at offset ``o`` mm lies at index ``key + o / dz``; when
-    that is not an integer (e.g. ``dz`` = 5 mm: 0.4 slices), the channel is
-    the linear interpolation of the two slices around it,
-    ``(1 - f) * slice[floor] + f * slice[ceil]`` (in HU, before clipping),
-    as 3DCE and MULAN do.
-
-    **Missing slices and volume ends.** A slice file that is not on disk
-    (a gap in the series, or past either end of the volume: DeepLesion only
-    stores the slices of ``Slice_range``) is replaced by the nearest slice
-    toward the key slice that is on disk, down to the key slice itself.
-    When the slice interval is unknown (``spacing[2]`` missing, NaN or
-    <= 0) every channel is the key slice.
-
-    **Intensities.** HU are clipped to ``hu_range`` and mapped linearly onto
-    ``out_range``: ``(-1100, 1100) -> (-1, 1)`` by default (the paper). The
-    configs use ``out_range=(0, 255)`` so that mmdet's ``Pad`` / ``Rotate``
-    (whose fill values must lie in [0, 255]) fill with air, and the model's
-    data preprocessor maps [0, 255] back to [-1, 1] and standardises.
-
-    **Resampling.** The slice is resized (bilinear) by
-    ``spacing / target_spacing`` so one pixel is ``target_spacing`` mm
-    (0.802 mm, DeepLesion's mean spacing); if the result would exceed
-    ``max_size`` on its longer side, it is scaled down to fit (as 3DCE /
-    MULAN cap the size), so it always fits a ``max_size`` square that a
-    following ``Pad`` fills at the right / bottom. ``scale_factor``
-    ``(w_new / w, h_new / h)`` is recorded like mmdet's ``Resize`` does,
-    so predictions are mapped back to the original slice pixels by the
-    detector (``rescale=True``), and ``gt_bboxes`` already loaded are
-    rescaled: put ``LoadAnnotations`` *before* this transform to train on
-    boxes in input coordinates and *after* it to evaluate against boxes in
-    original coordinates (the analogue of mmdet's Resize). This transform
-    must be the only resize of the pipeline (a later ``Resize`` would
-    overwrite ``scale_factor``).
+    Replaces ``LoadImageFromFile`` for DeepLesion's one-16-bit-PNG-per-slice
+    volumes (``Images_png/<series>/<slice:03d>.png``, HU = value -
+    ``hu_offset``): ``num_slices`` channels ``slice_gap_mm`` apart centred on
+    the key slice (lowest first; linear interpolation between slices, a
+    missing slice replaced by the nearest one toward the key slice), HU
+    clipped to ``hu_range`` and mapped linearly onto ``out_range``. It does
+    not resize: follow it with :class:`ResizeToSpacing`, which reads the
+    ``pixel_spacing`` recorded here. Details: ``docs/data_and_metrics.md``
+    (DeepLesion slices).
 
     Required keys: ``img_path`` (the key slice), ``key_slice``, ``spacing``
     (``[x, y, z]`` mm; from ``DeepLesionDataset``).
 
-    Modified keys: ``gt_bboxes`` (optional).
-
     Added keys: ``img`` ``(H, W, num_slices)`` float32, ``img_shape``,
-    ``ori_shape`` (the slice's size on disk), ``scale_factor``,
-    ``keep_ratio``, ``slice_sources`` (per channel the list of
-    ``(slice index, weight)`` that was read).
+    ``ori_shape``, ``pixel_spacing`` (``(x, y)`` mm per pixel),
+    ``slice_sources`` (per channel the ``(slice index, weight)`` pairs read).
 
     Args:
-        num_slices (int): Number of channels (odd). Defaults to 3.
-        slice_gap_mm (float): Distance between neighbouring channels in mm.
-            Defaults to 2.0.
-        hu_offset (int): Stored value of 0 HU. Defaults to 32768.
-        hu_range (tuple[float, float]): HU clipping window. Defaults to
-            (-1100, 1100).
-        out_range (tuple[float, float]): Output values of the window's ends.
-            Defaults to (-1.0, 1.0).
-        target_spacing (float, optional): In-plane spacing in mm to resample
-            to; None keeps the slice's pixels. Defaults to 0.802.
-        max_size (int, optional): Largest output side; None: no cap.
-            Defaults to 512.
-        interpolation (str): ``mmcv.imresize`` interpolation. Defaults to
-            ``'bilinear'``.
-        clip_object_border (bool): Clip rescaled boxes to the image, as
-            mmdet's ``Resize``. Defaults to True.
-        backend_args (dict, optional): mmengine file backend arguments.
-            Defaults to None.
+        num_slices: Number of channels (odd).
+        slice_gap_mm: Distance between neighbouring channels in mm.
+        hu_offset: Stored value of 0 HU.
+        hu_range: HU clipping window ``(low, high)``.
+        out_range: Output values of the window's ends.
+        backend_args: mmengine file backend arguments.
     """
 
     def __init__(self,
@@ -96,11 +51,19 @@ class LoadDeepLesionSlices(BaseTransform):
                  hu_offset: int = 32768,
                  hu_range: Sequence[float] = (-1100, 1100),
                  out_range: Sequence[float] = (-1.0, 1.0),
-                 target_spacing: Optional[float] = 0.802,
-                 max_size: Optional[int] = 512,
-                 interpolation: str = 'bilinear',
-                 clip_object_border: bool = True,
-                 backend_args: Optional[dict] = None) -> None:
+                 backend_args: Optional[dict] = None,
+                 **kwargs) -> None:
+        moved = sorted(set(kwargs) & set(RESIZE_ARGS))
+        if moved:
+            args = ', '.join(f'{k}={kwargs[k]!r}' for k in moved)
+            raise TypeError(
+                f'LoadDeepLesionSlices no longer resizes: {", ".join(moved)} '
+                f"moved to ResizeToSpacing; write dict(type="
+                f"'LoadDeepLesionSlices', ...), dict(type='ResizeToSpacing', "
+                f'{args})')
+        if kwargs:
+            raise TypeError(f'LoadDeepLesionSlices got unexpected arguments '
+                            f'{sorted(kwargs)}')
         if num_slices < 1 or num_slices % 2 != 1:
             raise ValueError(f'num_slices must be odd and positive, got '
                              f'{num_slices}')
@@ -113,21 +76,11 @@ class LoadDeepLesionSlices(BaseTransform):
         if len(out_range) != 2 or out_range[0] == out_range[1]:
             raise ValueError(f'out_range must be two different values, got '
                              f'{out_range}')
-        if target_spacing is not None and not target_spacing > 0:
-            raise ValueError(f'target_spacing must be positive or None, got '
-                             f'{target_spacing}')
-        if max_size is not None and max_size < 1:
-            raise ValueError(f'max_size must be positive or None, got '
-                             f'{max_size}')
         self.num_slices = num_slices
         self.slice_gap_mm = float(slice_gap_mm)
         self.hu_offset = hu_offset
         self.hu_range = (float(hu_range[0]), float(hu_range[1]))
         self.out_range = (float(out_range[0]), float(out_range[1]))
-        self.target_spacing = target_spacing
-        self.max_size = max_size
-        self.interpolation = interpolation
-        self.clip_object_border = clip_object_border
         self.backend_args = backend_args
 
     # ------------------------------------------------------------------
@@ -204,28 +157,8 @@ class LoadDeepLesionSlices(BaseTransform):
                 f'(got {None if img is None else (img.dtype, img.shape)})')
         return img.astype(np.float32) - np.float32(self.hu_offset)
 
-    def _output_size(self, width: int, height: int,
-                     spacing: Sequence[float]) -> Tuple[int, int]:
-        """``(w, h)`` after resampling and capping."""
-        if self.target_spacing is None:
-            new_w, new_h = float(width), float(height)
-        else:
-            sx, sy = float(spacing[0]), float(spacing[1])
-            if not (math.isfinite(sx) and math.isfinite(sy) and sx > 0
-                    and sy > 0):
-                raise ValueError(f'in-plane spacing must be positive, got '
-                                 f'{spacing[:2]}')
-            new_w = width * sx / self.target_spacing
-            new_h = height * sy / self.target_spacing
-        if self.max_size is not None and max(new_w, new_h) > self.max_size:
-            cap = self.max_size / max(new_w, new_h)
-            new_w, new_h = new_w * cap, new_h * cap
-        limit = self.max_size or max(new_w, new_h) + 1
-        return (min(max(int(new_w + 0.5), 1), limit),
-                min(max(int(new_h + 0.5), 1), limit))
-
     def transform(self, results: dict) -> dict:
-        """Load, combine, window and resample the slices.
+        """Load, combine and window the slices.
 
         Args:
             results (dict): With ``img_path``, ``key_slice``, ``spacing``.
@@ -268,32 +201,14 @@ class LoadDeepLesionSlices(BaseTransform):
             (out_hi - out_lo) / (hi - lo)) + np.float32(out_lo)
         img = img.astype(np.float32)
 
-        height, width = img.shape[:2]
-        new_w, new_h = self._output_size(width, height, spacing)
-        if (new_w, new_h) != (width, height):
-            img = mmcv.imresize(
-                img, (new_w, new_h), interpolation=self.interpolation,
-                backend='cv2')
-            if img.ndim == 2:  # cv2 drops a single channel
-                img = img[..., None]
-        scale_factor = (new_w / width, new_h / height)
-
         results['img'] = img
         results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = (height, width)
-        results['scale_factor'] = scale_factor
-        results['keep_ratio'] = True
+        results['ori_shape'] = img.shape[:2]
+        results['pixel_spacing'] = (float(spacing[0]), float(spacing[1]))
         results['slice_sources'] = sources
-        if results.get('gt_bboxes', None) is not None:
-            results['gt_bboxes'].rescale_(scale_factor)
-            if self.clip_object_border:
-                results['gt_bboxes'].clip_(img.shape[:2])
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_slices={self.num_slices}, '
                 f'slice_gap_mm={self.slice_gap_mm}, '
-                f'hu_range={self.hu_range}, out_range={self.out_range}, '
-                f'target_spacing={self.target_spacing}, '
-                f'max_size={self.max_size}, '
-                f'interpolation={self.interpolation!r})')
+                f'hu_range={self.hu_range}, out_range={self.out_range})')

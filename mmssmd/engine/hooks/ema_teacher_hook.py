@@ -96,9 +96,10 @@ class EMATeacherHook(MeanTeacherHook):
         if student.keys() != teacher.keys():
             raise KeyError('student and teacher parameters differ: '
                            f'{set(student) ^ set(teacher)}')
-        for name, dst in teacher.items():
-            dst.mul_(1 - momentum).add_(student[name].detach(),
-                                        alpha=momentum)
+        dst = list(teacher.values())
+        src = [student[name].detach() for name in teacher]
+        torch._foreach_mul_(dst, 1 - momentum)
+        torch._foreach_add_(dst, src, alpha=momentum)
         if self.buffers == 'skip':
             return
         student_buffers = dict(model.student.named_buffers())
@@ -114,13 +115,12 @@ class EMATeacherHook(MeanTeacherHook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        """Update the teacher every ``interval`` iterations (a copy of
-        the student during the burn-in)."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        """During the burn-in copy the student into the teacher after every
+        iteration; afterwards :class:`MeanTeacherHook`'s EMA update every
+        ``interval`` iterations."""
         if runner.iter < self.burn_in_iters:
+            model = runner.model.module if is_model_wrapper(
+                runner.model) else runner.model
             self.momentum_update(model, 1.0)
             return
-        if (runner.iter + 1) % self.interval != 0:
-            return
-        self.momentum_update(model, self.momentum)
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)

@@ -1,5 +1,6 @@
 from .csd import CSD
 from .focalmix import FocalMix
+from .semi_single_stage import SemiSingleStageDetector
 from .ssmd import SSMD
 
-__all__ = ['CSD', 'FocalMix', 'SSMD']
+__all__ = ['CSD', 'FocalMix', 'SemiSingleStageDetector', 'SSMD']

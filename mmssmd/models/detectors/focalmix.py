@@ -1,151 +1,63 @@
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmcv.ops import batched_nms
-from mmdet.models.detectors import SingleStageDetector
 from mmdet.models.task_modules.prior_generators import anchor_inside_flags
+from mmdet.models.utils import rename_loss_dict, reweight_loss_dict
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import get_box_tensor
-from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..losses.soft_focal_loss import SoftFocalLoss
-from ..utils import (align_flipped_outputs, image_mixup, mix_batch,
-                     object_mixup, sample_mixup_lambda, sharpen)
+from ..utils import (align_flipped_outputs, image_mixup,
+                     images_to_anchor_major, mix_batch, object_mixup,
+                     sample_mixup_lambda, sharpen, stack_branches)
+from .semi_single_stage import SemiSingleStageDetector
 
 _GUESS_VIEWS = ('identity', 'hflip')
-_SEMI_KEYS = ('sharpen_temperature', 'guess_views', 'mixup_eta',
-              'image_mixup', 'object_mixup', 'object_mixup_prob',
-              'object_score_thr', 'object_nms_iou', 'max_objects_per_img',
-              'unsup_pos_thr', 'sup_weight', 'unsup_weight')
-
-
-def images_to_anchor_major(outputs: Sequence[Tensor],
-                           channels: int) -> Tensor:
-    """Per level [B, A*K, H, W] -> [B, N, K], N = sum_l H_l * W_l * A.
-
-    The anchor order is mmdet's (level, then row, column, anchor), the
-    order of ``AnchorGenerator.grid_priors`` and ``get_targets``.
-    """
-    b = outputs[0].shape[0]
-    return torch.cat([
-        o.permute(0, 2, 3, 1).reshape(b, -1, channels) for o in outputs
-    ], dim=1)
 
 
 @MODELS.register_module()
-class FocalMix(SingleStageDetector):
+class FocalMix(SemiSingleStageDetector):
     """FocalMix (Wang et al., CVPR 2020) in 2D on a one-stage detector.
 
-    The SSMD paper's FocalMix baseline: RetinaNet trained MixMatch-style
-    with the soft-target focal loss (:class:`SoftFocalLoss`, set it as the
-    head's ``loss_cls``), anchor-level target guessing, sharpening, and
-    image- and object-level mixup. There is no teacher: as in MixMatch, the
-    model being trained guesses the targets of the unlabeled images itself,
-    without gradient. The detector is a plain ``SingleStageDetector`` (its
-    checkpoints are ordinary RetinaNet checkpoints and it predicts as one);
-    only ``loss`` differs, and it takes the ``'sup'``/``'unsup'`` batches of
-    a ``MultiBranchDataPreprocessor``. One training step:
-
-    1. **Target guessing** (no gradient, the model in its current mode, as
-       MixMatch does; in training mode BN normalises the guess pass with
-       its own batch statistics and updates its running statistics).
-       Each unlabeled image is passed as ``K`` augmented copies,
-       ``guess_views`` (default identity + horizontal flip, ``K = 2``: the
-       only anchor-preserving transforms that this repository maps back
-       *exactly*, with :func:`align_flipped_outputs`; 2D RetinaNet anchors
-       of aspect ratio 0.5/2 are not closed under 90-degree rotations, the
-       3D paper's other transforms). The per-anchor sigmoid probabilities
-       are averaged over the copies (an anchor whose mirror position has no
-       anchor, e.g. column 0, over the identity copy only), then sharpened with ``T = 0.7``
-       (:func:`sharpen`: ``p^(1/T) / (p^(1/T) + (1 - p)^(1/T))`` per class,
-       MixMatch's Sharpen of the binary distribution ``(p, 1 - p)``); box
-       deltas are averaged (not sharpened). The identity copy is the
-       pipeline's already randomly flipped/rotated image.
-    2. **Anchor targets.** Labeled images: mmdet's assigner through the
-       head's ``get_targets`` (hard one-hot targets, ignored anchors
-       weight 0, encoded GT boxes at positives). Unlabeled images: the
-       sharpened probabilities as class targets at every valid anchor, the
-       averaged deltas as box targets at anchors whose guessed foreground
-       probability is at least ``unsup_pos_thr`` (0.5; sharpening keeps
-       this threshold, as ``sharpen(0.5) = 0.5``).
-    3. **Object-level mixup** (the paper: mixing lesions, unlabeled lesions
-       being confident predictions). Objects are the GT boxes of labeled
-       images and, for unlabeled images, the boxes decoded from the guessed
-       deltas at anchors with sharpened score >= ``object_score_thr``
-       (0.9, the threshold of the paper's pseudo-labeling baseline), after
-       NMS (IoU ``object_nms_iou`` = 0.5, at most ``max_objects_per_img``).
-       With probability ``object_mixup_prob`` (1.0) each object (the
-       destination) gets another object of the pool (uniform, any image)
-       cropped, resized to its box and blended in with
-       ``lambda_o ~ Beta(eta, eta)``, ``lambda_o = max(lambda_o,
-       1 - lambda_o)`` (:func:`object_mixup`). The destination keeps its box
-       (it dominates), so box targets are unchanged; class targets of the
-       anchors the assigner gives to the destination object become
-       ``lambda_o * t + (1 - lambda_o) * s``, with ``s`` the source's
-       one-hot label times its confidence (1 for GT, the sharpened score
-       for a predicted object). Mixing two GT nuclei thus keeps target 1.
-    4. **Image-level mixup** (MixMatch): one ``lambda ~ Beta(eta, eta)``,
-       ``lambda = max(lambda, 1 - lambda)`` per step, ``eta = 0.2``; the
-       pool (labeled + unlabeled, after object mixup) is mixed with a
-       random permutation of itself, images and per-anchor class targets
-       with the same coefficient (:func:`image_mixup`; all images share
-       one padded size, hence one anchor grid). An anchor's class weight is
-       the product of its two sources' weights (ignored in either ->
-       ignored). Box targets and weights are those of the dominant
-       (``lambda >= 0.5``) image.
-    5. **Loss.** The mixed batch goes through the detector with gradient.
-       Mixed images whose dominant source is labeled give ``sup_loss_cls``
-       and ``sup_loss_bbox``, the others ``unsup_loss_cls`` and
-       ``unsup_loss_bbox`` (times ``unsup_weight``, constant 1.0: neither
-       paper specifies a ramp). Class loss: the head's ``loss_cls``
-       (:class:`SoftFocalLoss`, ``a0 = 0.05, a1 = 0.95, gamma = 2``); box
-       loss: the head's ``loss_bbox``. Both are divided by mmdet's
-       RetinaNet normaliser, the sum over images of ``max(#positives,
-       1)`` (positives of the dominant image), so that with mixup off and
-       only labeled images the losses equal
-       ``RetinaHead.loss_by_feat`` with ``FocalLoss(alpha=a1)``.
+    The SSMD paper's FocalMix baseline: a plain ``SingleStageDetector``
+    (ordinary RetinaNet checkpoints and prediction) whose ``loss`` trains
+    MixMatch-style on the ``'sup'``/``'unsup'`` batches of a
+    ``MultiBranchDataPreprocessor``: targets of unlabeled images are
+    guessed by the model itself without gradient (averaged over
+    ``guess_views``, sharpened), objects and then images are mixed
+    (:func:`object_mixup`, :func:`image_mixup`) together with their
+    anchor targets, and the mixed batch is trained with the head's
+    :class:`SoftFocalLoss` and box loss, normalised like RetinaNet's
+    ``loss_by_feat``. See docs/methods.md#focalmix for the step in detail.
 
     Args:
-        backbone, neck, bbox_head, train_cfg, test_cfg: As
-            ``SingleStageDetector``; ``bbox_head.loss_cls`` must be a
-            :class:`SoftFocalLoss`.
-        semi_train_cfg (dict): ``sharpen_temperature`` (0.7),
+        **kwargs: As :class:`SemiSingleStageDetector`: ``backbone``,
+            ``neck``, ``bbox_head`` (its ``loss_cls`` must be a
+            :class:`SoftFocalLoss`), ``train_cfg``, ``test_cfg``,
+            ``data_preprocessor`` (a ``MultiBranchDataPreprocessor``),
+            ``init_cfg`` and ``semi_train_cfg``: ``sharpen_temperature`` (0.7),
             ``guess_views`` (``('identity', 'hflip')``), ``mixup_eta``
             (0.2), ``image_mixup`` (True), ``object_mixup`` (True),
             ``object_mixup_prob`` (1.0), ``object_score_thr`` (0.9),
             ``object_nms_iou`` (0.5), ``max_objects_per_img`` (100),
             ``unsup_pos_thr`` (0.5), ``sup_weight`` (1.0),
             ``unsup_weight`` (1.0). Unknown keys are an error.
-        data_preprocessor (dict): A ``MultiBranchDataPreprocessor``.
-        init_cfg (dict, optional): Initialisation config.
     """
 
-    def __init__(self,
-                 backbone: ConfigType,
-                 neck: OptConfigType = None,
-                 bbox_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 semi_train_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            bbox_head=bbox_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        cfg = dict(semi_train_cfg or {})
-        unknown = sorted(set(cfg) - set(_SEMI_KEYS))
-        if unknown:
-            raise ValueError(f'unknown FocalMix semi_train_cfg keys {unknown}'
-                             f'; known: {list(_SEMI_KEYS)}')
+    SEMI_TRAIN_KEYS = ('sharpen_temperature', 'guess_views', 'mixup_eta',
+                       'image_mixup', 'object_mixup', 'object_mixup_prob',
+                       'object_score_thr', 'object_nms_iou',
+                       'max_objects_per_img', 'unsup_pos_thr', 'sup_weight',
+                       'unsup_weight')
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        cfg = self.semi_train_cfg
         if not isinstance(self.bbox_head.loss_cls, SoftFocalLoss):
             raise TypeError(
                 'FocalMix needs bbox_head.loss_cls=SoftFocalLoss: mmdet\'s '
@@ -271,13 +183,11 @@ class FocalMix(SingleStageDetector):
         head = self.bbox_head
         num_classes = head.cls_out_channels
         sup_samples = list(multi_batch_data_samples['sup'])
-        batches = [multi_batch_inputs['sup']]
         unsup_samples = []
         if multi_batch_inputs.get('unsup') is not None:
-            batches.append(multi_batch_inputs['unsup'])
             unsup_samples = list(multi_batch_data_samples['unsup'])
-        inputs = self._concat_padded(batches)
-        num_sup, num_imgs = len(sup_samples), inputs.shape[0]
+        inputs, num_sup = stack_branches(multi_batch_inputs)
+        num_imgs = inputs.shape[0]
         pad_shape = tuple(inputs.shape[-2:])
         metas = []
         for sample in sup_samples + unsup_samples:
@@ -347,8 +257,8 @@ class FocalMix(SingleStageDetector):
             loss_bbox = head.loss_bbox(
                 box_out[sl].reshape(-1, 4), box_t[sl].reshape(-1, 4),
                 box_w[sl].reshape(-1, 4), avg_factor=avg_factor)
-            losses[prefix + 'loss_cls'] = weight * loss_cls
-            losses[prefix + 'loss_bbox'] = weight * loss_bbox
+            losses.update(rename_loss_dict(prefix, reweight_loss_dict(
+                dict(loss_cls=loss_cls, loss_bbox=loss_bbox), weight)))
         losses['mixup_lambda'] = inputs.new_tensor(lam)
         losses['num_pseudo_objects'] = inputs.new_tensor(float(num_pseudo))
         return losses
@@ -488,13 +398,3 @@ class FocalMix(SingleStageDetector):
             cls_t[int(img), mask] = lam * cls_t[int(img), mask] + \
                 (1 - lam) * src.to(cls_t)
         return cls_t
-
-    @staticmethod
-    def _concat_padded(batches: List[Tensor]) -> Tensor:
-        """Concatenate batches, padding right/bottom to a common size."""
-        h = max(b.shape[-2] for b in batches)
-        w = max(b.shape[-1] for b in batches)
-        return torch.cat([
-            F.pad(b, (0, w - b.shape[-1], 0, h - b.shape[-2]))
-            for b in batches
-        ])

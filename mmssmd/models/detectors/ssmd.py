@@ -3,10 +3,7 @@ from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmdet.models.detectors import SemiBaseDetector
-from mmdet.models.utils import (rename_loss_dict, reweight_loss_dict,
-                                unpack_gt_instances)
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
@@ -14,75 +11,45 @@ from mmengine.logging import MessageHub, print_log
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..utils import (align_flipped_outputs, batch_cutout, consistency_ratio,
-                     flatten_levels, flip_column_pairing, instance_adversarial_perturbation,
-                     ssmd_consistency_weight)
-
-__all__ = ['SSMD', 'flatten_levels']
+from ..utils import (add_consistency_losses, align_flipped_outputs,
+                     batch_cutout, check_consistency_schedule,
+                     consistency_weight, flatten_levels, flip_column_pairing,
+                     instance_adversarial_perturbation, stack_branches,
+                     supervised_losses)
 
 
 @MODELS.register_module()
 class SSMD(SemiBaseDetector):
     """SSMD: a dense student detector and an EMA teacher (Algorithm 1).
 
-    Each training step takes a batch of labeled images (branch ``'sup'``)
-    and of unlabeled images (branch ``'unsup'``), both already through the
-    pipeline's shared geometric augmentation (rotation, flip). With ``x`` the
-    batched, normalised, padded images:
-
-    * the student sees ``cutout(x)`` (labeled images uncut when
-      ``cutout_labeled=False``); the teacher sees
-      ``cutout'(flip(x))``, with holes drawn independently;
-    * the student's supervised loss (its head's ``loss_by_feat``) uses the
-      labeled images only;
-    * each student anchor is paired with the teacher anchor at its physical
-      mirror position (:func:`align_flipped_outputs`: class scores and box
-      deltas of the same two anchors, ``dx`` negated), and
-      ``consistency_loss`` compares them at every anchor of the used levels
-      that has a mirror partner, on labeled and unlabeled images (with
-      mmdet's anchors, column 0 of each level and levels whose stride does
-      not divide the padded width have none, e.g. P7 at 448 px);
-    * total = supervised + lambda(iter) * consistency, lambda from Eq. 10
-      (:func:`ssmd_consistency_weight`) over the run's ``max_iters``, read
-      from the message hub. Outside a runner (no ``max_iters``) lambda is 1.
-      ``consistency_to_sup_ratio`` (logged, not summed) is the weighted
-      consistency over the supervised loss of the step.
-
-    The teacher gets no gradient (it runs under ``no_grad``) and is updated
-    by :class:`EMATeacherHook`. It stays in eval mode even when the runner
-    calls ``model.train()``: dropout or noise layers are off, so the
-    teacher's only perturbations are the ones applied to its input. Its BN
-    uses the (EMA-updated) running statistics (``teacher_norm='running'``,
-    the default) or, in the training step, the statistics of its own batch
-    (``'batch'``, as the student's BN does and as Mean Teacher's code runs
-    its EMA model); the running statistics, which validation uses, are then
-    left as they are. The measurements behind the demo's choice are in
-    ``docs/ssmd_gain.md``.
-
-    Instance-level adversarial perturbation (IAP, Sec. 3.3) of the teacher
-    input is off unless :class:`AdversarialHook` switches it on through
-    :meth:`set_adversarial` (the hook owns its schedule); then the teacher
-    sees ``teacher_inputs(x) + r_adv`` (see
-    :func:`instance_adversarial_perturbation`) and the statistics of the
-    last step are in ``adversarial_stats``.
-
-    Guard: a consistency term that is not finite (NaN/inf, e.g. from a
-    diverged teacher) is replaced by zero for that step and a warning names
-    the iteration; ``max_consecutive_nonfinite`` such steps in a row (IAP
-    gradients included) stop the run with a ``RuntimeError``.
+    Each step the student sees ``cutout(x)`` of the padded batch ``x``
+    (labeled ``'sup'`` and unlabeled ``'unsup'`` images) and the teacher,
+    without gradient and always in eval mode, sees ``cutout'(flip(x))``
+    (plus IAP's ``r_adv`` when :class:`AdversarialHook` switches it on
+    through :meth:`set_adversarial`). Student anchors are paired with the
+    teacher anchors at their mirror positions (:func:`align_flipped_outputs`)
+    and ``consistency_loss`` compares them; total = ``sup_weight`` *
+    supervised (labeled images) + lambda(iter) * consistency, lambda from
+    :func:`consistency_weight`. A non-finite consistency term is zeroed for
+    the step; ``max_consecutive_nonfinite`` in a row raise a
+    ``RuntimeError``. The teacher is updated by :class:`EMATeacherHook`.
+    See docs/methods.md#ssmd.
 
     Args:
         detector (dict): A one-stage dense detector config (RetinaNet).
-        consistency_loss (dict): The consistency cost, e.g.
-            ``AdaptiveConsistencyLoss``.
+        consistency_loss (dict): The consistency cost. Defaults to
+            ``dict(type='AdaptiveConsistencyLoss')``;
+            ``dict(type='CSDConsistencyLoss')`` is CSD's cost (Table 3).
         semi_train_cfg (dict): ``cutout_holes`` (5), ``cutout_size`` (70
             px), ``cutout_labeled`` (True: the student's labeled images
             are cut out too, as in Algorithm 1; False: only its unlabeled
-            ones), ``consistency_schedule`` (``'ssmd'`` for Eq. 10 or
-            ``'constant'``), ``consistency_weight`` (1.0, the multiplier of
-            lambda), ``sup_weight`` (1.0), ``freeze_teacher`` (True),
-            ``max_consecutive_nonfinite`` (10), ``teacher_norm``
-            (``'running'`` or ``'batch'``, see above; ``'running'``).
+            ones), ``consistency_schedule`` (``'gaussian_ramp'``, Eq. 10,
+            default; or ``'constant'``), ``consistency_weight`` (1.0, the
+            multiplier of lambda), ``sup_weight`` (1.0), ``freeze_teacher``
+            (True), ``max_consecutive_nonfinite`` (10), ``teacher_norm``
+            (``'running'``: the teacher's BN uses its running statistics,
+            default; ``'batch'``: its batch's statistics, running
+            statistics untouched).
         semi_test_cfg (dict): ``predict_on``: ``'student'`` (the paper,
             default) or ``'teacher'``.
         data_preprocessor (dict): A ``MultiBranchDataPreprocessor``.
@@ -103,10 +70,8 @@ class SSMD(SemiBaseDetector):
         if semi_test_cfg['predict_on'] not in ('student', 'teacher'):
             raise ValueError("semi_test_cfg.predict_on must be 'student' or "
                              f"'teacher', got {semi_test_cfg['predict_on']}")
-        schedule = semi_train_cfg.get('consistency_schedule', 'ssmd')
-        if schedule not in ('ssmd', 'constant'):
-            raise ValueError("consistency_schedule must be 'ssmd' or "
-                             f"'constant', got {schedule!r}")
+        schedule = check_consistency_schedule(
+            semi_train_cfg.get('consistency_schedule', 'gaussian_ramp'))
         super().__init__(
             detector=detector,
             semi_train_cfg=semi_train_cfg,
@@ -133,7 +98,7 @@ class SSMD(SemiBaseDetector):
         self._consecutive_nonfinite = 0
 
     def set_adversarial(self, cfg: Optional[dict]) -> None:
-        """Switch IAP on with ``dict(xi=..., eps=..., tau=...)``, off with None.
+        """Switch IAP on with ``dict(xi=.., eps=.., tau=..)``, off with None.
 
         Called by :class:`AdversarialHook` before each iteration.
         """
@@ -151,17 +116,6 @@ class SSMD(SemiBaseDetector):
         super().train(mode)
         self.teacher.train(False)
         return self
-
-    def current_consistency_weight(self) -> float:
-        """lambda at the current iteration (Eq. 10), times the multiplier."""
-        if self.consistency_schedule == 'constant':
-            return self.consistency_weight
-        hub = MessageHub.get_current_instance()
-        max_iters = hub.get_info('max_iters')
-        if not max_iters:
-            return self.consistency_weight
-        return self.consistency_weight * ssmd_consistency_weight(
-            hub.get_info('iter', 0), max_iters)
 
     def teacher_inputs(self, inputs: Tensor) -> Tensor:
         """The teacher's view: cutout of the horizontally mirrored batch.
@@ -209,7 +163,9 @@ class SSMD(SemiBaseDetector):
         if self.teacher_norm == 'running':
             yield
             return
-        norms = [m for m in self.teacher.modules() if isinstance(m, _BatchNorm)]
+        norms = [
+            m for m in self.teacher.modules() if isinstance(m, _BatchNorm)
+        ]
         saved = [(m.training, m.momentum) for m in norms]
         for m in norms:
             m.training, m.momentum = True, 0.0
@@ -279,13 +235,7 @@ class SSMD(SemiBaseDetector):
             ``consistency_lambda``, ``consistency_anchor_weight`` and
             ``consistency_to_sup_ratio``.
         """
-        sup_inputs = multi_batch_inputs['sup']
-        sup_samples = multi_batch_data_samples['sup']
-        batches = [sup_inputs]
-        if multi_batch_inputs.get('unsup') is not None:
-            batches.append(multi_batch_inputs['unsup'])
-        inputs = self._concat_padded(batches)
-        num_sup = sup_inputs.shape[0]
+        inputs, num_sup = stack_branches(multi_batch_inputs)
         head = self.student.bbox_head
 
         num_classes = head.cls_out_channels
@@ -315,30 +265,21 @@ class SSMD(SemiBaseDetector):
         t_cls, t_box, _ = self.teacher_outputs(teacher_inputs,
                                                inputs.shape[-1])
 
-        gt_instances, gt_ignore, img_metas = unpack_gt_instances(sup_samples)
-        sup_losses = head.loss_by_feat([c[:num_sup] for c in s_cls],
-                                       [b[:num_sup] for b in s_box],
-                                       gt_instances, img_metas, gt_ignore)
-        losses = rename_loss_dict('sup_',
-                                  reweight_loss_dict(sup_losses,
-                                                     self.sup_weight))
+        losses = supervised_losses(head, s_cls, s_box,
+                                   multi_batch_data_samples['sup'],
+                                   self.sup_weight)
 
         t_cls_flat, t_box_flat = flatten_levels(t_cls, t_box, num_classes,
                                                 valid)
         cons = self.consistency_loss(s_cls_flat, t_cls_flat, s_box_flat,
                                      t_box_flat)
-        weight = self.current_consistency_weight()
+        weight = consistency_weight(self.consistency_schedule,
+                                    self.consistency_weight)
         cons_cls, cons_box = self._guard_nonfinite(
             cons['loss_consistency_cls'], cons['loss_consistency_box'],
             iap_failed)
-        losses['cons_loss_cls'] = weight * cons_cls
-        losses['cons_loss_bbox'] = weight * cons_box
-        losses['consistency_lambda'] = inputs.new_tensor(weight)
-        losses['consistency_anchor_weight'] = cons[
-            'consistency_anchor_weight']
-        losses['consistency_to_sup_ratio'] = consistency_ratio(
-            losses, 'cons_loss_', 'sup_loss_')
-        return losses
+        return add_consistency_losses(losses, cons_cls, cons_box, weight,
+                                      cons['consistency_anchor_weight'])
 
     def _guard_nonfinite(self, cons_cls: Tensor, cons_box: Tensor,
                          iap_failed: bool) -> Tuple[Tensor, Tensor]:
@@ -374,17 +315,3 @@ class SSMD(SemiBaseDetector):
         if not torch.isfinite(cons_box).all():
             cons_box = cons_box.new_zeros(())
         return cons_cls, cons_box
-
-    @staticmethod
-    def _concat_padded(batches: List[Tensor]) -> Tensor:
-        """Concatenate batches, padding right/bottom to a common size.
-
-        Padding right/bottom keeps every image at the origin, like
-        ``DetDataPreprocessor``, so image coordinates are unchanged.
-        """
-        h = max(b.shape[-2] for b in batches)
-        w = max(b.shape[-1] for b in batches)
-        return torch.cat([
-            F.pad(b, (0, w - b.shape[-1], 0, h - b.shape[-2]))
-            for b in batches
-        ])

@@ -1,7 +1,12 @@
-from .adaptive_consistency_loss import AdaptiveConsistencyLoss, bernoulli_kl
+from .adaptive_consistency_loss import AdaptiveConsistencyLoss
+from .consistency_utils import (BOX_COMPONENTS, BaseConsistencyLoss,
+                                bernoulli_kl, box_component_indices,
+                                foreground_confidence, used_levels)
+from .csd_consistency_loss import CSDConsistencyLoss
 from .soft_focal_loss import SoftFocalLoss, soft_focal_loss
 
 __all__ = [
-    'AdaptiveConsistencyLoss', 'bernoulli_kl', 'SoftFocalLoss',
-    'soft_focal_loss'
+    'AdaptiveConsistencyLoss', 'CSDConsistencyLoss', 'BaseConsistencyLoss',
+    'BOX_COMPONENTS', 'bernoulli_kl', 'box_component_indices',
+    'foreground_confidence', 'used_levels', 'SoftFocalLoss', 'soft_focal_loss'
 ]

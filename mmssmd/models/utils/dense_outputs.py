@@ -1,5 +1,7 @@
 from typing import List, Optional, Sequence, Tuple
 
+import torch
+from mmdet.models.utils import levels_to_images
 from torch import Tensor
 
 
@@ -38,3 +40,24 @@ def flatten_levels(
         cls_out.append(cls.reshape(-1, num_classes))
         box_out.append(box.reshape(-1, 4))
     return cls_out, box_out
+
+
+def images_to_anchor_major(outputs: Sequence[Tensor],
+                           channels: int) -> Tensor:
+    """Per level [B, A*K, H_l, W_l] -> [B, N, K], N = sum_l H_l * W_l * A.
+
+    mmdet's :func:`levels_to_images` (per image, the levels concatenated)
+    with the anchors split off the channels: the anchor order is mmdet's
+    (level, then row, column, anchor), that of
+    ``AnchorGenerator.grid_priors`` and ``get_targets``.
+
+    Args:
+        outputs (Sequence[Tensor]): Per level [B, A*K, H_l, W_l], the same
+            ``A*K`` at every level.
+        channels (int): K, the values per anchor.
+
+    Returns:
+        Tensor: [B, N, K].
+    """
+    per_image = levels_to_images([o.contiguous() for o in outputs])
+    return torch.stack(per_image).reshape(len(per_image), -1, channels)

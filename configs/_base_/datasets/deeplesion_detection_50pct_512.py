@@ -1,0 +1,23 @@
+# DeepLesion, supervised on the labeled 50% only, 50% labeled, at 512x512 (Fig.
+# 4). A 512-pixel input is the 512-pixel one scaled by 512/512: slices
+# resampled to 0.802 * 512 / 512 mm per pixel and fitted into 512x512. The
+# dataset base's pipeline parts composed around this size's ResizeToSpacing and
+# Pad.
+_base_ = './deeplesion_detection.py'
+
+image_size = (512, 512)
+resize = dict(
+    _base_.resize,
+    target_spacing=0.802 * 512 / image_size[0],
+    max_size=image_size[0])
+pad = dict(_base_.pad, size=image_size)
+train_dataloader = dict(
+    dataset=dict(
+        ann_file='annotations/semi/instances_train.1@50.json',
+        pipeline=[
+            *_base_.train_head, resize, *_base_.aug_steps, pad,
+            *_base_.train_tail
+        ]))
+test_pipeline = [*_base_.test_head, resize, pad, *_base_.test_tail]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,32 @@
+# DeepLesion, pseudo-labeling stage 2 (the pseudo-labels of
+# fig4_resolution/supervised_r50_deeplesion_50pct_448.py), 50% labeled, at
+# 448x448 (Fig. 4). A 448-pixel input is the 512-pixel one scaled by 448/512:
+# slices resampled to 0.802 * 512 / 448 mm per pixel and fitted into 448x448.
+# The dataset base's pipeline parts composed around this size's ResizeToSpacing
+# and Pad.
+_base_ = './deeplesion_pseudo_label_50pct.py'
+
+image_size = (448, 448)
+resize = dict(
+    _base_.resize,
+    target_spacing=0.802 * 512 / image_size[0],
+    max_size=image_size[0])
+pad = dict(_base_.pad, size=image_size)
+labeled_dataset = dict(
+    _base_.labeled_dataset,
+    pipeline=[
+        *_base_.labeled_head, resize, *_base_.aug_steps, pad,
+        *_base_.labeled_tail
+    ])
+pseudo_dataset = dict(
+    _base_.pseudo_dataset,
+    ann_file='annotations/pseudo/supervised_r50_deeplesion_50pct_448.json',
+    pipeline=[
+        *_base_.pseudo_head, resize, *_base_.aug_steps, pad,
+        *_base_.pseudo_tail
+    ])
+train_dataloader = dict(
+    dataset=dict(datasets=[labeled_dataset, pseudo_dataset]))
+test_pipeline = [*_base_.test_head, resize, pad, *_base_.test_tail]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

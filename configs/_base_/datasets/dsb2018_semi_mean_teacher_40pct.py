@@ -1,0 +1,11 @@
+# DSB 2018, mmdet's mean teacher, 40% of the train split labeled (Table 1).
+_base_ = './dsb2018_semi_mean_teacher.py'
+
+labeled_dataset = dict(
+    _base_.labeled_dataset,
+    ann_file='annotations/semi/instances_train.1@40.json')
+unlabeled_dataset = dict(
+    _base_.unlabeled_dataset,
+    ann_file='annotations/semi/instances_train.1@40-unlabeled.json')
+train_dataloader = dict(
+    dataset=dict(datasets=[labeled_dataset, unlabeled_dataset]))

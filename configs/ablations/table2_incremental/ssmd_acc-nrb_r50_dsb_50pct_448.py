@@ -1,0 +1,6 @@
+# DSB 2018, Table 2, ACC + noisy residual blocks; no cutout, 448x448.
+_base_ = '../../fig4_resolution/ssmd_r50_dsb_50pct_448.py'
+
+model = dict(semi_train_cfg=dict(cutout_holes=0))
+# no IAP: the EMA teacher only
+custom_hooks = [_base_.ema_hook]

@@ -1,3 +1,0 @@
-# DSB 2018, Table 7, CSD* (CSD with all five terms): one network sees the image and its mirror
-# (the CSD cell of Table 1 at 50% labeled), 640x640.
-_base_ = '../../fig4_resolution/csd_r50_dsb_50pct_640.py'

@@ -1,0 +1,116 @@
+"""Helpers shared by the consistency losses of SSMD and CSD."""
+from typing import List, Optional, Sequence, Tuple
+
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+BOX_COMPONENTS = ('x', 'y', 'w', 'h')
+
+
+def bernoulli_kl(target_logits: Tensor, input_logits: Tensor) -> Tensor:
+    """KL(target || input) of independent Bernoulli variables, from logits.
+
+    Sigmoid heads (mmdet's RetinaNet) model each class as a Bernoulli
+    variable; for one class this is exactly the KL of the paper's two-way
+    (foreground/background) softmax.
+
+    Args:
+        target_logits (Tensor): Logits of the target distribution, [N, C].
+        input_logits (Tensor): Logits of the input distribution, [N, C].
+
+    Returns:
+        Tensor: KL per anchor summed over classes, [N].
+    """
+    log_pt, log_1mpt = F.logsigmoid(target_logits), F.logsigmoid(
+        -target_logits)
+    log_pi, log_1mpi = F.logsigmoid(input_logits), F.logsigmoid(-input_logits)
+    kl = log_pt.exp() * (log_pt - log_pi) + log_1mpt.exp() * (log_1mpt -
+                                                              log_1mpi)
+    return kl.sum(dim=1)
+
+
+def box_component_indices(components: Sequence[str]) -> List[int]:
+    """Validate ``components`` and return the used box-delta columns.
+
+    Args:
+        components (Sequence[str]): A non-empty subset of ``'c'`` (class)
+            and ``'x', 'y', 'w', 'h'`` (box deltas).
+
+    Returns:
+        list[int]: Indices of the used deltas among (dx, dy, dw, dh).
+    """
+    unknown = set(components) - {'c', *BOX_COMPONENTS}
+    if unknown or not components:
+        raise ValueError(f'components must be a non-empty subset of '
+                         f'c, x, y, w, h; got {components}')
+    return [i for i, k in enumerate(BOX_COMPONENTS) if k in components]
+
+
+def foreground_confidence(cls_logits: Tensor) -> Tensor:
+    """Detached foreground confidence of sigmoid logits [N, C]: the
+    largest class probability, [N]."""
+    return cls_logits.detach().sigmoid().max(dim=1).values
+
+
+def used_levels(levels: Optional[Tuple[int, ...]],
+                num_levels: int) -> Sequence[int]:
+    """The pyramid levels a loss uses: all when ``levels`` is None.
+
+    Raises:
+        ValueError: When a level index is not below ``num_levels``.
+    """
+    used = range(num_levels) if levels is None else levels
+    if max(used) >= num_levels:
+        raise ValueError(f'levels {levels} but the head has '
+                         f'{num_levels} levels')
+    return used
+
+
+class BaseConsistencyLoss(nn.Module):
+    """Options common to the dense consistency losses.
+
+    Args:
+        components (Sequence[str]): Which terms to use among ``'c'`` (class
+            KL) and ``'x', 'y', 'w', 'h'`` (box deltas).
+        levels (Sequence[int], optional): Indices of the pyramid levels used,
+            finest first; None uses every level.
+        loss_weight (float): Multiplier of both terms.
+    """
+
+    def __init__(self,
+                 components: Sequence[str] = ('c', 'x', 'y', 'w', 'h'),
+                 levels: Optional[Sequence[int]] = None,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.box_indices = box_component_indices(components)
+        self.components = tuple(components)
+        self.levels = None if levels is None else tuple(levels)
+        self.loss_weight = loss_weight
+
+    def level_inputs(
+        self, student_cls: Sequence[Tensor], teacher_cls: Sequence[Tensor],
+        student_box: Sequence[Tensor], teacher_box: Sequence[Tensor]
+    ) -> Tuple[List[Tuple[Tensor, ...]], int, Tensor]:
+        """The inputs of the used, non-empty levels.
+
+        Returns:
+            tuple: per used non-empty level ``(z_s, z_t, d_s, d_t, fg_s)``
+            with ``fg_s`` the detached student foreground confidence (the
+            largest class probability), [N_l]; the number of used levels
+            (empty ones included); and a zero that keeps the graph and
+            dtype of ``student_cls``.
+        """
+        levels = used_levels(self.levels, len(student_cls))
+        inputs = [(student_cls[lvl], teacher_cls[lvl], student_box[lvl],
+                   teacher_box[lvl], foreground_confidence(student_cls[lvl]))
+                  for lvl in levels if student_cls[lvl].numel() > 0]
+        return inputs, len(levels), student_cls[0].sum() * 0
+
+    def output(self, cls_loss: Tensor, box_loss: Tensor,
+               weight_stat: Tensor) -> dict:
+        """The loss dict: both terms times ``loss_weight``, and the
+        logged anchor statistic."""
+        return dict(loss_consistency_cls=self.loss_weight * cls_loss,
+                    loss_consistency_box=self.loss_weight * box_loss,
+                    consistency_anchor_weight=weight_stat)
