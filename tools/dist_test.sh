@@ -12,14 +12,7 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 TOOLS_DIR=$(cd "$(dirname "$0")" && pwd)
-# Use the project venv unless another environment is active or PYTHON is set.
-if [[ -z ${PYTHON:-} ]]; then
-    if [[ -z ${VIRTUAL_ENV:-} && -x $TOOLS_DIR/../.venv/bin/python ]]; then
-        PYTHON=$TOOLS_DIR/../.venv/bin/python
-    else
-        PYTHON=python
-    fi
-fi
+source "$TOOLS_DIR/_python.sh"
 
 PYTHONPATH="$TOOLS_DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
 "$PYTHON" -m torch.distributed.run \

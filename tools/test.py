@@ -73,6 +73,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def use_ct_window(cfg: Config) -> None:
+    """Draw CT slices in the loader's HU window.
+
+    mmdet's visualization hook reads DeepLesion's 16-bit slices as 8-bit
+    colour (8 grey levels across the window); when the test pipeline loads
+    them (``LoadDeepLesionSlices``), the hook becomes
+    ``CTWindowVisualizationHook`` with the loader's ``hu_range``.
+    """
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    loaders = [t for t in dataset.get('pipeline', [])
+               if t.get('type') == 'LoadDeepLesionSlices']
+    hook = cfg.default_hooks.visualization
+    if loaders and hook.get('type') in ('DetVisualizationHook',
+                                        'mmdet.DetVisualizationHook'):
+        hook['type'] = 'CTWindowVisualizationHook'
+        for key in ('hu_range', 'hu_offset'):
+            if key in loaders[0]:
+                hook[key] = loaders[0][key]
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     # fail before building anything (the runner would only notice after
@@ -96,6 +118,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
+        use_ct_window(cfg)
 
     if args.tta:
         if 'tta_model' not in cfg:

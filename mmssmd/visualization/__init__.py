@@ -1,0 +1,3 @@
+from .ct_visualization_hook import CTWindowVisualizationHook, ct_window
+
+__all__ = ['CTWindowVisualizationHook', 'ct_window']
