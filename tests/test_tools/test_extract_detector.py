@@ -189,3 +189,33 @@ def test_mismatched_weights_fail(tmp_path):
         tool_main('model_converters/extract_detector.py',
                   [config, other, tmp_path / 'o.pth', '--model', 'student'])
     assert not list(tmp_path.glob('o.*'))
+
+
+def test_infer_images_tool_on_a_folder(tmp_path, images, capsys):
+    """tools/misc/infer_images.py: the export on a folder and a glob, the
+    same predictions as DetInferencer, drawn images and json written."""
+    config, checkpoint, _, _ = tiny_run(tmp_path, 'ssmd')
+    out = tmp_path / 'detector.pth'
+    tool_main('model_converters/extract_detector.py',
+              [config, checkpoint, out])
+    folder = Path(images[0]).parent
+    preds = tool_main('misc/infer_images.py', [
+        out.with_suffix('.py'), out, folder, str(folder / '*.png'),
+        '--out-dir', tmp_path / 'infer', '--score-thr', 0.0
+    ])
+    assert len(preds) == 2  # the folder's one image, then the glob's
+    assert preds[0]['scores'] == preds[1]['scores'] and preds[0]['scores']
+    reference = DetInferencer(model=str(out.with_suffix('.py')),
+                              weights=str(out), device='cpu',
+                              show_progress=False)(
+                                  str(folder), no_save_pred=True)
+    assert preds[0]['scores'] == reference['predictions'][0]['scores']
+    assert len(list((tmp_path / 'infer' / 'vis').glob('*'))) >= 1
+    assert len(list((tmp_path / 'infer' / 'preds').glob('*.json'))) >= 1
+    assert f'{len(preds[0]["scores"])} boxes with score >= 0.0' in \
+        capsys.readouterr().out
+    with pytest.raises(SystemExit, match='nothing.png: no image found'):
+        tool_main('misc/infer_images.py', [
+            out.with_suffix('.py'), out, tmp_path / 'nothing.png',
+            '--out-dir', tmp_path / 'x'
+        ])
