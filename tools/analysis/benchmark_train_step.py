@@ -1,60 +1,81 @@
-"""Time a training step and its peak memory: supervised RetinaNet vs SSMD.
+"""Cost of an SSMD training step against its floor, and of its inference.
 
-Both models come from configs (backbone initialisation off, random weights)
-and train on the same synthetic batch: the supervised detector on B labeled
-images, SSMD on the same B labeled images plus B unlabeled ones (the paper's
-8 + 8). One step = forward, backward and an Adam update. The script prints
-the median step times, the peak memory of each, and the ratios
-SSMD / supervised, all measured in this one run. With ``--iap-cost`` it
-also times SSMD with and without the instance-level adversarial
-perturbation (IAP) and prints their ratio: IAP adds one teacher forward and
-backward (to the input) per step. IAP is switched on as
-``AdversarialHook`` would (the hooks do not run here), with the config's
-xi and eps and ``--iap-tau`` (default 0: every anchor passes, so the extra
-pass runs on every image, the worst case; a randomly initialised student
-has almost no anchor above the paper's 0.95, and the pass is skipped for
-images without one).
+All timings come from one process, the models' steps alternating round by
+round (so load from other processes affects every side alike); the median
+over the rounds is reported. Built from the two configs (backbone
+initialisation off, random weights), on synthetic batches of ``--batch``
+(B) labeled images and, for SSMD, B unlabeled ones:
 
-Peak memory: on CUDA, ``torch.cuda.max_memory_allocated``; on CPU, each
-model runs in its own fresh process and the figure is the growth of the
-peak resident set size over the process's size after building the model.
+* ``sup B`` and ``sup 2B``: the supervised detector on B and on 2B labeled
+  images; ``ssmd`` and ``ssmd+IAP``: SSMD on B + B images, IAP off and on
+  (switched on as ``AdversarialHook`` would, with the config's ``xi`` and
+  ``eps`` and ``--iap-tau``, default 0: every anchor passes, the worst
+  case). A step is forward, backward and an Adam update; SSMD's also
+  includes the EMA teacher update (``EMATeacherHook.momentum_update``).
+* Ratios: per step at the same labeled batch (SSMD on B + B / sup on B,
+  what a user pays) and per image at the same total images (SSMD on B + B /
+  sup on 2B, the method's own overhead). Floors, counting a forward as a
+  third of a forward + backward: SSMD = student fwd+bwd on 2B + teacher fwd
+  on 2B = 4/3 per image (8/3 per step); IAP adds a teacher forward and a
+  backward to the input only (no weight gradients, about a forward) on 2B,
+  2 per image (4 per step).
+* The EMA update alone, fused (the hook) and as a per-tensor Python loop.
+* Inference: SSMD's student exported as a plain RetinaNet (``NoisyResNet``
+  -> ``ResNet``, the student's weights without the perturbation modules;
+  checked to predict exactly like the student in eval mode) against the
+  supervised RetinaNet: images per second of the network forward
+  (backbone, neck, head) on 2B images, no gradient.
+* Peak memory of each training configuration (two steps), in a fresh
+  process each, measured first: CPU: growth of the peak resident set
+  (``VmHWM``, reset at the start) over the process's size before the model
+  is built; CUDA: ``torch.cuda.max_memory_allocated``. Weights,
+  gradients, Adam states and activations are all included.
+
+``--amp`` runs the forward passes under ``torch.autocast`` (float16 with a
+gradient scaler on CUDA, bfloat16 on CPU), as ``tools/train.py --amp``.
 
 Example::
 
-    python tools/analysis/benchmark_train_step.py \\
-        configs/baselines/supervised_r50_dsb_10pct.py \\
-        configs/ssmd/ssmd_r50_dsb_10pct.py --batch-size 8 --image-size 448
+    python tools/analysis/benchmark_train_step.py --size 448 --batch 2
 """
 import argparse
+import copy
 import json
 import multiprocessing as mp
 import resource
 import statistics
 import time
-from typing import Dict, List, Optional
+from contextlib import nullcontext
+from typing import Callable, Dict, List, Optional
 
 import torch
+
+SUP_CFG = 'configs/baselines/supervised_r50_dsb_10pct.py'
+SSMD_CFG = 'configs/ssmd/ssmd_r50_dsb_10pct.py'
+# floors per image relative to the supervised detector on as many images
+FLOOR = dict(ssmd=4 / 3, ssmd_iap=2.0)
+RUNS = ('sup_B', 'sup_2B', 'ssmd', 'ssmd_iap')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('supervised_config')
-    parser.add_argument('ssmd_config')
-    parser.add_argument('--batch-size', type=int, default=8,
-                        help='labeled images per step (SSMD adds as many '
-                        'unlabeled ones)')
-    parser.add_argument('--image-size', type=int, default=448)
-    parser.add_argument('--iters', type=int, default=5,
-                        help='timed steps (median reported)')
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--config-sup', default=SUP_CFG)
+    parser.add_argument('--config-ssmd', default=SSMD_CFG)
+    parser.add_argument('--batch', '--batch-size', type=int, default=2,
+                        help='labeled images B (SSMD adds B unlabeled)')
+    parser.add_argument('--size', '--image-size', type=int, default=448)
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='timed rounds (median reported)')
+    parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--device', default='cuda' if
                         torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
-    parser.add_argument('--iap-cost', action='store_true',
-                        help='also time SSMD without IAP and with IAP')
-    parser.add_argument('--iap-tau', type=float, default=0.0,
-                        help='tau used when timing IAP (default 0)')
+    parser.add_argument('--amp', action='store_true',
+                        help='forward passes under autocast')
+    parser.add_argument('--iap-tau', type=float, default=0.0)
+    parser.add_argument('--no-memory', action='store_true',
+                        help='skip the peak memory processes')
     parser.add_argument('--out', help='also write the results as json')
     return parser.parse_args(argv)
 
@@ -64,8 +85,35 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _reset_peak_rss() -> None:
+    """Reset the kernel's peak RSS of this process (Linux >= 4.0).
+
+    A spawned process starts as a fork of its parent, and Linux keeps the
+    peak RSS (``ru_maxrss``) across ``execve``: without the reset a child
+    would report its parent's peak.
+    """
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:
+        pass
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS since the last :func:`_reset_peak_rss` (``VmHWM``)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def make_batch(num: int, size: int, device: str, labeled: bool,
                seed: int) -> tuple:
+    """Random images and data samples (40 random boxes when labeled)."""
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
     g = torch.Generator().manual_seed(seed)
@@ -85,136 +133,289 @@ def make_batch(num: int, size: int, device: str, labeled: bool,
     return inputs, samples
 
 
-def measure(config: str, kind: str, args: argparse.Namespace,
-            iap: Optional[bool] = None) -> Dict:
-    """Build one model and time its training steps (in this process).
-
-    ``iap``: for SSMD, None follows the config (on if it lists
-    ``AdversarialHook``), True/False force it on (with the config's xi and
-    eps, or the hook's defaults) or off.
-    """
-    from mmdet.registry import MODELS
+def _setup(args: argparse.Namespace) -> None:
     from mmdet.utils import register_all_modules
-    from mmengine.config import Config
 
     import mmssmd  # noqa: F401
     register_all_modules()
     if args.threads:
         torch.set_num_threads(args.threads)
+
+
+def build(config: str, kind: str, args: argparse.Namespace):
+    """Build the supervised detector or SSMD of ``config`` (random init)."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
     cfg = Config.fromfile(config)
     model_cfg = cfg.model
     detector = model_cfg.detector if kind == 'ssmd' else model_cfg
     detector.backbone.init_cfg = None
     model = MODELS.build(model_cfg).to(args.device)
     model.train()
-    iap_on = False
+    iap_cfg = None
     if kind == 'ssmd':
+        from mmssmd.engine.hooks import AdversarialHook
         hooks = [h for h in cfg.get('custom_hooks', [])
                  if h.type == 'AdversarialHook']
-        iap_on = bool(hooks) if iap is None else iap
-        if iap_on:
-            from mmssmd.engine.hooks import AdversarialHook
-            hook = AdversarialHook(**{k: v for k, v in (
-                hooks[0] if hooks else {}).items() if k != 'type'})
-            model.set_adversarial(
-                dict(xi=hook.xi, eps=hook.eps, tau=args.iap_tau))
-    optim = torch.optim.Adam(
-        [p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    sup = make_batch(args.batch_size, args.image_size, args.device, True, 0)
-    if kind == 'ssmd':
-        unsup = make_batch(args.batch_size, args.image_size, args.device,
-                           False, 1)
-        inputs = {'sup': sup[0], 'unsup': unsup[0]}
-        samples = {'sup': sup[1], 'unsup': unsup[1]}
-    else:
-        inputs, samples = sup
-    base_rss = _rss_mb()
+        hook = AdversarialHook(**{k: v for k, v in (
+            hooks[0] if hooks else {}).items() if k != 'type'})
+        iap_cfg = dict(xi=hook.xi, eps=hook.eps, tau=args.iap_tau)
+    return model, iap_cfg, cfg
+
+
+class Step:
+    """One training configuration: model, batch, optimizer, step()."""
+
+    def __init__(self, name: str, model, batch: tuple, args, iap_cfg=None):
+        from mmssmd.engine.hooks import EMATeacherHook
+        self.name, self.model, self.args = name, model, args
+        self.inputs, self.samples = batch
+        self.iap_cfg = iap_cfg
+        self.optim = torch.optim.Adam(
+            [p for p in model.parameters() if p.requires_grad], lr=1e-5)
+        self.ema = EMATeacherHook(alpha=0.99) if name.startswith(
+            'ssmd') else None
+        cuda = args.device.startswith('cuda')
+        dtype = torch.float16 if cuda else torch.bfloat16
+        self.autocast = (lambda: torch.autocast(
+            args.device.split(':')[0], dtype=dtype)) if args.amp else \
+            nullcontext
+        self.scaler = torch.amp.GradScaler(
+            'cuda', enabled=args.amp and cuda)
+
+    def __call__(self) -> float:
+        """One step; returns its wall time in seconds."""
+        if self.ema is not None:
+            self.model.set_adversarial(self.iap_cfg)
+        _sync(self.args)
+        start = time.perf_counter()
+        with self.autocast():
+            losses = self.model.loss(self.inputs, self.samples)
+            loss, _ = self.model.parse_losses(losses)
+        self.optim.zero_grad()
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optim)
+        self.scaler.update()
+        if self.ema is not None:
+            self.ema.momentum_update(self.model, 0.01)
+        _sync(self.args)
+        return time.perf_counter() - start
+
+
+def _sync(args) -> None:
     if args.device.startswith('cuda'):
         torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    times = []
-    for step in range(args.warmup + args.iters):
-        start = time.perf_counter()
-        losses = model.loss(inputs, samples)
-        loss, _ = model.parse_losses(losses)
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        if args.device.startswith('cuda'):
-            torch.cuda.synchronize()
-        if step >= args.warmup:
-            times.append(time.perf_counter() - start)
+
+
+def make_step(name: str, args, model, iap_cfg=None) -> Step:
+    """The run ``name`` of :data:`RUNS` on ``model`` (same batches, seeds
+    fixed, for every run)."""
+    b, size, dev = args.batch, args.size, args.device
+    if name.startswith('sup'):
+        n = b if name == 'sup_B' else 2 * b
+        return Step(name, model, make_batch(n, size, dev, True, 0), args)
+    labeled = make_batch(b, size, dev, True, 0)
+    unlabeled = make_batch(b, size, dev, False, 1)
+    semi = ({'sup': labeled[0], 'unsup': unlabeled[0]},
+            {'sup': labeled[1], 'unsup': unlabeled[1]})
+    return Step(name, model, semi, args,
+                iap_cfg if name == 'ssmd_iap' else None)
+
+
+def python_loop_ema(model, momentum: float) -> None:
+    """Reference EMA update: one in-place op per tensor (the "before")."""
+    skip = tuple(getattr(model, 'student_only_prefixes', ()))
+    with torch.no_grad():
+        student = {n: t for n, t in model.student.named_parameters()
+                   if not n.startswith(skip)}
+        for name, t in model.teacher.named_parameters():
+            t.mul_(1 - momentum).add_(student[name], alpha=momentum)
+        student = {n: t for n, t in model.student.named_buffers()
+                   if not n.startswith(skip)}
+        for name, t in model.teacher.named_buffers():
+            if t.dtype.is_floating_point:
+                t.mul_(1 - momentum).add_(student[name], alpha=momentum)
+            else:
+                t.copy_(student[name])
+
+
+def export_student(cfg, ssmd_model, device: str):
+    """The student as a plain RetinaNet: ``NoisyResNet`` -> ``ResNet`` and
+    the student's weights without the perturbation modules."""
+    from mmdet.registry import MODELS
+    detector = copy.deepcopy(cfg.model.detector)
+    if detector.backbone.type == 'NoisyResNet':
+        detector.backbone.type = 'ResNet'
+        detector.backbone.pop('perturbation', None)
+    plain = MODELS.build(detector).to(device)
+    state = {k: v for k, v in ssmd_model.student.state_dict().items()
+             if not k.startswith('backbone.perturbations.')}
+    plain.load_state_dict(state, strict=True)
+    return plain.eval()
+
+
+def timed(fn: Callable[[], None], args) -> float:
+    _sync(args)
+    start = time.perf_counter()
+    fn()
+    _sync(args)
+    return time.perf_counter() - start
+
+
+def measure_time(args: argparse.Namespace) -> Dict:
+    """All timings, interleaved round by round, in this process."""
+    _setup(args)
+    torch.manual_seed(0)
+    sup_model, _, _ = build(args.config_sup, 'sup', args)
+    ssmd_model, iap_cfg, ssmd_cfg = build(args.config_ssmd, 'ssmd', args)
+    steps = {
+        name: make_step(name, args,
+                        sup_model if name.startswith('sup') else ssmd_model,
+                        iap_cfg)
+        for name in RUNS
+    }
+    exported = export_student(ssmd_cfg, ssmd_model, args.device)
+    sup_model_eval = copy.deepcopy(sup_model).eval()
+    x = make_batch(2 * args.batch, args.size, args.device, False, 2)[0]
+    with torch.no_grad():
+        ssmd_model.student.eval()
+        ref = ssmd_model.student._forward(x)
+        ssmd_model.student.train()
+        out = exported._forward(x)
+    export_diff = max(float((a - b).abs().max())
+                      for a, b in zip(sum(ref, []), sum(out, [])))
+
+    def infer(model):
+        with torch.no_grad(), steps['ssmd'].autocast():
+            model._forward(x)
+
+    ema = steps['ssmd'].ema
+    times = {k: [] for k in (*RUNS, 'infer_exported', 'infer_plain',
+                             'ema_fused', 'ema_loop')}
+    for r in range(args.warmup + args.rounds):
+        row = {name: step() for name, step in steps.items()}
+        row['infer_exported'] = timed(lambda: infer(exported), args)
+        row['infer_plain'] = timed(lambda: infer(sup_model_eval), args)
+        row['ema_fused'] = timed(
+            lambda: ema.momentum_update(ssmd_model, 0.01), args)
+        row['ema_loop'] = timed(lambda: python_loop_ema(ssmd_model, 0.01),
+                                args)
+        if r >= args.warmup:
+            for k, v in row.items():
+                times[k].append(v)
+        print(f'round {r}' + ('' if r >= args.warmup else ' (warm-up)') +
+              ': ' + ', '.join(f'{k} {v:.3f}s' for k, v in row.items()),
+              flush=True)
+    result = {k: statistics.median(v) for k, v in times.items()}
+    result['export_max_abs_diff'] = export_diff
+    result['teacher_params'] = sum(p.numel()
+                                   for p in ssmd_model.teacher.parameters())
+    result['student_params'] = sum(p.numel()
+                                   for p in ssmd_model.student.parameters())
+    result['plain_params'] = sum(p.numel() for p in exported.parameters())
+    # Adam state of teacher parameters (none expected: no gradient)
+    teacher_ids = {id(p) for p in ssmd_model.teacher.parameters()}
+    result['teacher_adam_states'] = sum(
+        1 for step in steps.values() for p in step.optim.state
+        if id(p) in teacher_ids)
+    return result
+
+
+def _memory_worker(name: str, args: argparse.Namespace, queue) -> None:
+    _setup(args)
+    _reset_peak_rss()
+    base = _rss_mb()
+    torch.manual_seed(0)
+    sup = name.startswith('sup')
+    model, iap_cfg, _ = build(args.config_sup if sup else args.config_ssmd,
+                              'sup' if sup else 'ssmd', args)
+    step = make_step(name, args, model, iap_cfg)
+    for _ in range(2):
+        step()
     if args.device.startswith('cuda'):
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - \
-            base_rss
-    return dict(config=config, iap=iap_on, step_s=statistics.median(times),
-                peak_mb=peak, images_per_step=len(sup[0]) *
-                (2 if kind == 'ssmd' else 1))
+        peak = _peak_rss_mb() - base
+    queue.put(peak)
 
 
-def _worker(config, kind, args, iap, queue):
-    queue.put(measure(config, kind, args, iap))
-
-
-def run_isolated(config: str, kind: str, args: argparse.Namespace,
-                 iap: Optional[bool] = None) -> Dict:
-    """Measure in a fresh process so CPU peak memory is the model's own."""
+def measure_memory(args: argparse.Namespace) -> Dict[str, float]:
+    """Peak memory (MB) of each run of :data:`RUNS`, a fresh process each."""
     ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_worker,
-                       args=(config, kind, args, iap, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+    peaks = {}
+    for name in RUNS:
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_memory_worker, args=(name, args, queue))
+        proc.start()
+        peaks[name] = queue.get()
+        proc.join()
+    return peaks
+
+
+def report(args, t: Dict, mem: Optional[Dict]) -> Dict:
+    """Print the ratios against their floors; returns them."""
+    b = args.batch
+    out = dict(device=args.device, amp=args.amp, batch=b, size=args.size,
+               rounds=args.rounds, times_s=t, peak_mb=mem)
+    print(f'\ndevice {args.device}{" (amp)" if args.amp else ""}, '
+          f'{args.size}x{args.size}, B = {b}, median of {args.rounds} '
+          f'rounds; IAP tau {args.iap_tau}')
+    print(f'{"run":<10}{"images":>7}{"step s":>9}{"s / image":>11}'
+          f'{"peak MB":>9}{"MB / image":>12}')
+    images = dict(sup_B=b, sup_2B=2 * b, ssmd=2 * b, ssmd_iap=2 * b)
+    for name in RUNS:
+        peak = mem[name] if mem else float('nan')
+        print(f'{name:<10}{images[name]:>7}{t[name]:>9.3f}'
+              f'{t[name] / images[name]:>11.3f}{peak:>9.0f}'
+              f'{peak / images[name]:>12.1f}')
+    ratios = {}
+    print(f'\n{"ratio":<38}{"measured":>9}{"floor":>7}{"over floor":>12}')
+    for name in ('ssmd', 'ssmd_iap'):
+        label = 'SSMD' + (' + IAP' if name == 'ssmd_iap' else '')
+        for kind, ref, floor in (('per step (B+B vs B)', 'sup_B',
+                                  2 * FLOOR[name]),
+                                 ('per image (B+B vs 2B)', 'sup_2B',
+                                  FLOOR[name])):
+            value = t[name] / t[ref]
+            ratios[f'{name} time {kind}'] = value
+            print(f'{label + " time " + kind:<38}{value:>9.2f}'
+                  f'{floor:>7.2f}{100 * (value / floor - 1):>11.0f}%')
+        if mem:
+            value = mem[name] / mem['sup_2B']
+            ratios[f'{name} peak memory per image'] = value
+            print(f'{label + " memory per image":<38}{value:>9.2f}')
+    ratios['iap time (with / without)'] = t['ssmd_iap'] / t['ssmd']
+    ratios['ema share of ssmd step'] = t['ema_fused'] / t['ssmd']
+    ratios['ema loop share of ssmd step'] = t['ema_loop'] / t['ssmd']
+    ratios['inference exported / plain'] = t['infer_exported'] / \
+        t['infer_plain']
+    print(f'SSMD with / without IAP time: '
+          f'{ratios["iap time (with / without)"]:.2f}')
+    print(f'EMA update: fused {1000 * t["ema_fused"]:.1f} ms '
+          f'({100 * ratios["ema share of ssmd step"]:.2f}% of the SSMD step), '
+          f'Python loop {1000 * t["ema_loop"]:.1f} ms '
+          f'({100 * ratios["ema loop share of ssmd step"]:.2f}%)')
+    n = 2 * b
+    print(f'inference ({n} images): exported student '
+          f'{n / t["infer_exported"]:.2f} img/s, plain RetinaNet '
+          f'{n / t["infer_plain"]:.2f} img/s, ratio of times '
+          f'{ratios["inference exported / plain"]:.3f} (exported = student '
+          f'in eval: max |diff| {t["export_max_abs_diff"]:.1e})')
+    print(f'parameters: student {t["student_params"] / 1e6:.1f} M, teacher '
+          f'{t["teacher_params"] / 1e6:.1f} M, plain RetinaNet '
+          f'{t["plain_params"] / 1e6:.1f} M; Adam states of teacher '
+          f'parameters: {t["teacher_adam_states"]}')
+    out['ratios'] = ratios
+    return out
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
-    sup = run_isolated(args.supervised_config, 'supervised', args)
-    ssmd = run_isolated(args.ssmd_config, 'ssmd', args)
-    rows = ['supervised', 'ssmd']
-    extra = {}
-    if args.iap_cost:
-        other = run_isolated(args.ssmd_config, 'ssmd', args,
-                             iap=not ssmd['iap'])
-        with_iap, without = (ssmd, other) if ssmd['iap'] else (other, ssmd)
-        extra = dict(ssmd_with_iap=with_iap, ssmd_without_iap=without,
-                     iap_step_time_ratio=with_iap['step_s'] /
-                     without['step_s'],
-                     iap_peak_memory_ratio=with_iap['peak_mb'] /
-                     without['peak_mb'])
-        rows = ['supervised', 'ssmd_without_iap', 'ssmd_with_iap']
-    result = dict(
-        device=args.device,
-        batch_size=args.batch_size,
-        image_size=args.image_size,
-        supervised=sup,
-        ssmd=ssmd,
-        step_time_ratio=ssmd['step_s'] / sup['step_s'],
-        peak_memory_ratio=ssmd['peak_mb'] / sup['peak_mb'],
-        **extra)
-    memory = 'CUDA max allocated' if args.device.startswith('cuda') else \
-        'peak RSS growth'
-    print(f'device {args.device}, {args.batch_size} labeled '
-          f'(+{args.batch_size} unlabeled for SSMD) images of '
-          f'{args.image_size}x{args.image_size}, median of {args.iters} '
-          'steps')
-    print(f'{"model":<18}{"step (s)":>10}{memory + " (MB)":>28}')
-    for name in rows:
-        print(f'{name:<18}{result[name]["step_s"]:>10.3f}'
-              f'{result[name]["peak_mb"]:>28.0f}')
-    print(f'SSMD (IAP {"on" if ssmd["iap"] else "off"}) / supervised step '
-          f'time: {result["step_time_ratio"]:.2f}')
-    print(f'SSMD (IAP {"on" if ssmd["iap"] else "off"}) / supervised peak '
-          f'memory: {result["peak_memory_ratio"]:.2f}')
-    if args.iap_cost:
-        print(f'SSMD with / without IAP step time: '
-              f'{result["iap_step_time_ratio"]:.2f}')
-        print(f'SSMD with / without IAP peak memory: '
-              f'{result["iap_peak_memory_ratio"]:.2f}')
+    # memory first: no model of this process is alive when the children
+    # are spawned
+    mem = None if args.no_memory else measure_memory(args)
+    times = measure_time(args)
+    result = report(args, times, mem)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)

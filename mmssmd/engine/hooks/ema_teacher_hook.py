@@ -1,4 +1,4 @@
-from typing import Optional
+from typing import Iterable, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -6,6 +6,46 @@ from mmdet.engine.hooks import MeanTeacherHook
 from mmdet.registry import HOOKS
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from torch import Tensor
+
+
+def paired_tensors(teacher: Iterable[Tuple[str, Tensor]],
+                   student: Iterable[Tuple[str, Tensor]],
+                   student_only: Tuple[str, ...],
+                   what: str) -> Tuple[List[Tensor], List[Tensor]]:
+    """Teacher and student tensors paired by name.
+
+    Args:
+        teacher (Iterable[tuple[str, Tensor]]): The teacher's named
+            parameters or buffers.
+        student (Iterable[tuple[str, Tensor]]): The student's.
+        student_only (tuple[str]): Prefixes of student names that the
+            teacher does not have by design; they are left out.
+        what (str): ``'parameters'`` or ``'buffers'``, for the error.
+
+    Returns:
+        tuple[list[Tensor], list[Tensor]]: The teacher's tensors and the
+        student's, in the teacher's order.
+
+    Raises:
+        KeyError: When the names differ otherwise.
+    """
+    dst = dict(teacher)
+    src = {n: t for n, t in student if not n.startswith(student_only)}
+    if dst.keys() != src.keys():
+        raise KeyError(f'student and teacher {what} differ: '
+                       f'{sorted(set(dst) ^ set(src))}')
+    return list(dst.values()), [src[name] for name in dst]
+
+
+def _ema_(dst: List[Tensor], src: List[Tensor], momentum: float) -> None:
+    """``dst = lerp(dst, src, momentum)`` in place, fused; a copy at 1."""
+    if not dst:
+        return
+    if momentum == 1:
+        torch._foreach_copy_(dst, src)
+    else:
+        torch._foreach_lerp_(dst, src, momentum)
 
 
 @HOOKS.register_module()
@@ -33,7 +73,10 @@ class EMATeacherHook(MeanTeacherHook):
       integer ones (``num_batches_tracked``), ``'copy'`` copies them all,
       ``'skip'`` leaves the teacher's buffers alone;
     * parameters and buffers are paired by name, and a mismatch is an error
-      rather than a silent mis-pairing.
+      rather than a silent mis-pairing; the student's names under the
+      model's ``student_only_prefixes`` (SSMD's perturbation modules, absent
+      from its teacher) are skipped explicitly;
+    * the update is fused over all tensors (``torch._foreach_*``).
 
     Args:
         alpha (float): EMA factor in [0, 1). Defaults to 0.99.
@@ -87,28 +130,33 @@ class EMATeacherHook(MeanTeacherHook):
     def momentum_update(self, model: nn.Module, momentum: float) -> None:
         """``teacher = (1 - momentum) * teacher + momentum * student``.
 
+        Fused multi-tensor updates (``torch._foreach_lerp_``, and
+        ``torch._foreach_copy_`` for copies, ``momentum == 1`` and integer
+        buffers). The student's parameters and buffers under the model's
+        ``student_only_prefixes`` (SSMD: the backbone's perturbation
+        modules, which the teacher does not have) are left out; every other
+        name must exist on both sides.
+
         Args:
             model (nn.Module): The semi-supervised detector.
             momentum (float): ``1 - alpha``; 1 copies the student.
         """
-        student = dict(model.student.named_parameters())
-        teacher = dict(model.teacher.named_parameters())
-        if student.keys() != teacher.keys():
-            raise KeyError('student and teacher parameters differ: '
-                           f'{set(student) ^ set(teacher)}')
-        dst = list(teacher.values())
-        src = [student[name].detach() for name in teacher]
-        torch._foreach_mul_(dst, 1 - momentum)
-        torch._foreach_add_(dst, src, alpha=momentum)
+        skip = tuple(getattr(model, 'student_only_prefixes', ()))
+        dst, src = paired_tensors(model.teacher.named_parameters(),
+                                  model.student.named_parameters(), skip,
+                                  'parameters')
+        _ema_(dst, src, momentum)
         if self.buffers == 'skip':
             return
-        student_buffers = dict(model.student.named_buffers())
-        for name, dst in model.teacher.named_buffers():
-            src = student_buffers[name]
-            if self.buffers == 'ema' and dst.dtype.is_floating_point:
-                dst.mul_(1 - momentum).add_(src, alpha=momentum)
-            else:
-                dst.copy_(src)
+        dst, src = paired_tensors(model.teacher.named_buffers(),
+                                  model.student.named_buffers(), skip,
+                                  'buffers')
+        averaged = [self.buffers == 'ema' and t.dtype.is_floating_point
+                    for t in dst]
+        _ema_([t for t, a in zip(dst, averaged) if a],
+              [t for t, a in zip(src, averaged) if a], momentum)
+        _ema_([t for t, a in zip(dst, averaged) if not a],
+              [t for t, a in zip(src, averaged) if not a], 1.0)
 
     def after_train_iter(self,
                          runner: Runner,

@@ -1,9 +1,11 @@
+import copy
 import logging
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
-from mmdet.models.detectors import SemiBaseDetector
+import torch.nn as nn
+from mmdet.models.detectors import BaseDetector, SemiBaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
@@ -11,11 +13,56 @@ from mmengine.logging import MessageHub, print_log
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..backbones import NoisyResNet
 from ..utils import (add_consistency_losses, align_flipped_outputs,
                      batch_cutout, check_consistency_schedule,
                      consistency_weight, flatten_levels, flip_column_pairing,
                      instance_adversarial_perturbation, stack_branches,
                      supervised_losses)
+
+
+# student parameters and buffers the teacher does not have (its backbone is
+# built without the training-only feature perturbations)
+STUDENT_ONLY_PREFIXES = ('backbone.perturbations.', )
+
+
+def teacher_detector_config(detector: ConfigType) -> ConfigType:
+    """The teacher's detector config: ``detector`` without perturbations.
+
+    A ``NoisyResNet`` backbone (or a subclass) gets ``perturbation=None``,
+    i.e. exactly mmdet's ``ResNet``: the perturbations act in training mode
+    only and the teacher always runs in eval mode. Other configs are
+    returned as a copy, unchanged.
+
+    Args:
+        detector (dict): The student's detector config.
+
+    Returns:
+        dict: A deep copy, the backbone's perturbations removed.
+    """
+    cfg = copy.deepcopy(detector)
+    backbone = cfg.get('backbone') or {}
+    backbone_type = backbone.get('type')
+    cls = MODELS.get(backbone_type) if isinstance(backbone_type,
+                                                  str) else backbone_type
+    if isinstance(cls, type) and issubclass(cls, NoisyResNet):
+        backbone['perturbation'] = None
+    return cfg
+
+
+def _drop_teacher_perturbations(module: nn.Module, state_dict: dict,
+                                prefix: str, *args) -> None:
+    """Load-state-dict pre-hook: drop ``teacher.backbone.perturbations.*``.
+
+    Checkpoints written before the teacher lost its (never used)
+    perturbation modules hold these keys; without this hook a strict load
+    reports them as unexpected.
+    """
+    if getattr(module.teacher.backbone, 'perturbations', None) is not None:
+        return
+    old = prefix + 'teacher.' + STUDENT_ONLY_PREFIXES[0]
+    for key in [k for k in state_dict if k.startswith(old)]:
+        del state_dict[key]
 
 
 @MODELS.register_module()
@@ -33,6 +80,11 @@ class SSMD(SemiBaseDetector):
     :func:`consistency_weight`. A non-finite consistency term is zeroed for
     the step; ``max_consecutive_nonfinite`` in a row raise a
     ``RuntimeError``. The teacher is updated by :class:`EMATeacherHook`.
+    The teacher is built from ``detector`` without the backbone's feature
+    perturbations (:func:`teacher_detector_config`; they are the identity in
+    eval mode), so it holds the parameters of the plain detector;
+    ``student_only_prefixes`` names the student's extra ones, and older
+    checkpoints with ``teacher.backbone.perturbations.*`` still load.
     See docs/methods.md#ssmd.
 
     Args:
@@ -72,12 +124,19 @@ class SSMD(SemiBaseDetector):
                              f"'teacher', got {semi_test_cfg['predict_on']}")
         schedule = check_consistency_schedule(
             semi_train_cfg.get('consistency_schedule', 'gaussian_ramp'))
-        super().__init__(
-            detector=detector,
-            semi_train_cfg=semi_train_cfg,
-            semi_test_cfg=semi_test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+        # SemiBaseDetector.__init__ builds two identical networks; the
+        # teacher here is built without perturbation modules
+        BaseDetector.__init__(self,
+                              data_preprocessor=data_preprocessor,
+                              init_cfg=init_cfg)
+        self.student = MODELS.build(detector)
+        self.teacher = MODELS.build(teacher_detector_config(detector))
+        self.semi_train_cfg = semi_train_cfg
+        self.semi_test_cfg = semi_test_cfg
+        if semi_train_cfg.get('freeze_teacher', True) is True:
+            self.freeze(self.teacher)
+        self.student_only_prefixes: Tuple[str, ...] = STUDENT_ONLY_PREFIXES
+        self.register_load_state_dict_pre_hook(_drop_teacher_perturbations)
         self.consistency_loss = MODELS.build(consistency_loss)
         self.cutout_holes = int(semi_train_cfg.get('cutout_holes', 5))
         self.cutout_size = int(semi_train_cfg.get('cutout_size', 70))

@@ -1,3 +1,5 @@
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -53,11 +55,26 @@ class NoisyResidualBlock(nn.Module):
         return torch.sigmoid(self.gamma *
                              self.conv(F.adaptive_avg_pool2d(x, 1)))
 
+    def add_noise(self, x: Tensor, spread: Optional[Tensor] = None) -> Tensor:
+        """``x + N(mu, sigma) * spread * gate``, [B, C, H, W].
+
+        The per-channel factors ([B, C, 1, 1]: the gate of
+        :meth:`noise_scale`, times ``spread`` when given) are folded into
+        one coefficient, so the full-size work is one draw and one
+        ``addcmul`` (plus one addition when ``mu != 0``).
+        """
+        noise = torch.randn_like(x)
+        coef = self.noise_scale(x)
+        if spread is not None:
+            coef = coef * spread
+        if self.mu != 0:
+            x = x + self.mu * coef
+        return torch.addcmul(x, noise, coef * self.sigma)
+
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
             return x
-        noise = torch.randn_like(x) * self.sigma + self.mu
-        return x + noise * self.noise_scale(x)
+        return self.add_noise(x)
 
     def extra_repr(self) -> str:
         return (f'channels={self.channels}, gamma={self.gamma}, '

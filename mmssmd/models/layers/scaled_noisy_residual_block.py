@@ -1,4 +1,3 @@
-import torch
 from mmdet.registry import MODELS
 from torch import Tensor
 
@@ -43,5 +42,4 @@ class ScaledNoisyResidualBlock(NoisyResidualBlock):
         if not self.training:
             return x
         spread = x.detach().flatten(2).std(dim=2)[..., None, None]
-        noise = (torch.randn_like(x) * self.sigma + self.mu) * spread
-        return x + noise * self.noise_scale(x)
+        return self.add_noise(x, spread)

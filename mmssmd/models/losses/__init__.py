@@ -1,12 +1,14 @@
 from .adaptive_consistency_loss import AdaptiveConsistencyLoss
 from .consistency_utils import (BOX_COMPONENTS, BaseConsistencyLoss,
                                 bernoulli_kl, box_component_indices,
-                                foreground_confidence, used_levels)
+                                float32_forward, foreground_confidence,
+                                used_levels)
 from .csd_consistency_loss import CSDConsistencyLoss
 from .soft_focal_loss import SoftFocalLoss, soft_focal_loss
 
 __all__ = [
     'AdaptiveConsistencyLoss', 'CSDConsistencyLoss', 'BaseConsistencyLoss',
     'BOX_COMPONENTS', 'bernoulli_kl', 'box_component_indices',
-    'foreground_confidence', 'used_levels', 'SoftFocalLoss', 'soft_focal_loss'
+    'float32_forward', 'foreground_confidence', 'used_levels',
+    'SoftFocalLoss', 'soft_focal_loss'
 ]

@@ -5,7 +5,7 @@ from mmdet.registry import MODELS
 from torch import Tensor
 
 from .consistency_utils import (BaseConsistencyLoss, bernoulli_kl,
-                                foreground_confidence)
+                                float32_forward, foreground_confidence)
 
 
 @MODELS.register_module()
@@ -45,6 +45,7 @@ class AdaptiveConsistencyLoss(BaseConsistencyLoss):
         super().__init__(components, levels, loss_weight)
         self.reduction = reduction
 
+    @float32_forward
     def forward(self, student_cls: Sequence[Tensor],
                 teacher_cls: Sequence[Tensor], student_box: Sequence[Tensor],
                 teacher_box: Sequence[Tensor]) -> Dict[str, Tensor]:

@@ -1,6 +1,8 @@
 """Helpers shared by the consistency losses of SSMD and CSD."""
-from typing import List, Optional, Sequence, Tuple
+import functools
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -28,6 +30,54 @@ def bernoulli_kl(target_logits: Tensor, input_logits: Tensor) -> Tensor:
     kl = log_pt.exp() * (log_pt - log_pi) + log_1mpt.exp() * (log_1mpt -
                                                               log_1mpi)
     return kl.sum(dim=1)
+
+
+def _to_float32(value: Any) -> Any:
+    """``value`` with half-precision tensors (also inside lists and
+    tuples) cast to float32; anything else unchanged."""
+    if isinstance(value, torch.Tensor):
+        return value.float() if value.dtype in (torch.float16,
+                                                torch.bfloat16) else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_float32(v) for v in value)
+    return value
+
+
+def _device_type(values: Sequence[Any]) -> str:
+    """Device type of the first tensor in ``values`` (or in a list among
+    them); ``'cpu'`` when there is none."""
+    for value in values:
+        if isinstance(value, (list, tuple)) and value:
+            value = value[0]
+        if isinstance(value, torch.Tensor):
+            return value.device.type
+    return 'cpu'
+
+
+def float32_forward(forward: Callable) -> Callable:
+    """Run a loss's ``forward`` in float32 whatever the autocast state.
+
+    Half-precision tensor arguments (also in lists / tuples) are cast to
+    float32 and autocast is disabled for the call, so logs, exponentials
+    and squared differences of small deltas keep float32's precision under
+    ``AmpOptimWrapper`` (see docs/methods.md#mixed-precision). Gradients
+    flow back through the casts.
+
+    Args:
+        forward (callable): A method ``forward(self, *args, **kwargs)``.
+
+    Returns:
+        callable: The wrapped method.
+    """
+
+    @functools.wraps(forward)
+    def wrapper(self, *args, **kwargs):
+        device_type = _device_type(list(args) + list(kwargs.values()))
+        with torch.autocast(device_type=device_type, enabled=False):
+            return forward(self, *_to_float32(args),
+                           **{k: _to_float32(v) for k, v in kwargs.items()})
+
+    return wrapper
 
 
 def box_component_indices(components: Sequence[str]) -> List[int]:

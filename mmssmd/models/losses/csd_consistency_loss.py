@@ -3,7 +3,8 @@ from typing import Dict, Sequence
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .consistency_utils import BaseConsistencyLoss, bernoulli_kl
+from .consistency_utils import (BaseConsistencyLoss, bernoulli_kl,
+                                float32_forward)
 
 
 @MODELS.register_module()
@@ -28,6 +29,7 @@ class CSDConsistencyLoss(BaseConsistencyLoss):
         loss_weight (float): Multiplier of both terms. Defaults to 1.0.
     """
 
+    @float32_forward
     def forward(self, student_cls: Sequence[Tensor],
                 teacher_cls: Sequence[Tensor], student_box: Sequence[Tensor],
                 teacher_box: Sequence[Tensor]) -> Dict[str, Tensor]:

@@ -6,6 +6,8 @@ from mmdet.models.losses.utils import weight_reduce_loss
 from mmdet.registry import MODELS
 from torch import Tensor
 
+from .consistency_utils import float32_forward
+
 
 def soft_focal_loss(pred: Tensor,
                     target: Tensor,
@@ -98,6 +100,7 @@ class SoftFocalLoss(nn.Module):
         self.reduction = reduction
         self.loss_weight = float(loss_weight)
 
+    @float32_forward
     def forward(self,
                 pred: Tensor,
                 target: Tensor,

@@ -89,7 +89,9 @@ def instance_adversarial_perturbation(
     different views has a non-zero gradient at ``r = 0`` (measured:
     cosine >= 0.9999 between the ``r_adv`` of ``xi`` from 5e-7 to 1e-2,
     ``docs/ssmd_gain.md``). ``probe_kept`` reports the share of elements
-    the probe changes.
+    the probe changes. The probe (``forward_fn``'s forward and gradient
+    included) runs in float32 with autocast disabled, whatever the caller's
+    autocast state; ``r_adv`` comes back in ``inputs``' dtype.
 
     An image none of whose anchors passes ``tau`` (common early in
     training), or whose gradient is not finite, gets no perturbation
@@ -123,6 +125,21 @@ def instance_adversarial_perturbation(
         and ``probe_kept`` (share of input elements that ``xi * r``
         changes in float32; 0 when no probe was drawn).
     """
+    # the whole probe in float32, whatever the autocast state: xi * r is
+    # far below half precision's resolution (docs/methods.md)
+    with torch.autocast(device_type=inputs.device.type, enabled=False):
+        r_adv, stats = _probe(forward_fn, inputs.float(),
+                              [z.float() for z in student_cls],
+                              [d.float() for d in student_box], loss_fn, xi,
+                              eps, tau, noise)
+    return r_adv.to(inputs.dtype), stats
+
+
+def _probe(forward_fn: DenseForward, inputs: Tensor,
+           student_cls: Sequence[Tensor], student_box: Sequence[Tensor],
+           loss_fn: ConsistencyFn, xi: float, eps: float, tau: float,
+           noise: Optional[Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]:
+    """:func:`instance_adversarial_perturbation` on float32 inputs."""
     batch = inputs.shape[0]
     masks = foreground_mask(student_cls, tau)
     num_above = sum(int(m.sum()) for m in masks)
@@ -140,6 +157,7 @@ def instance_adversarial_perturbation(
     if num_above > 0:
         if noise is None:
             noise = torch.randn_like(inputs)
+        noise = noise.float()
         r, _ = per_image_l2_normalize(noise)
         probe = inputs.detach() + xi * r
         stats['probe_kept'] = (probe != inputs).float().mean()
