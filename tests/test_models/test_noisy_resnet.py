@@ -291,3 +291,71 @@ def test_scaled_nrb_is_a_perturbation_type():
     blocks = [b for stage in noisy.perturbations for b in stage]
     assert all(isinstance(b, ScaledNoisyResidualBlock) for b in blocks)
     assert {b.sigma for b in blocks} == {0.05}
+
+
+def _reference_add_noise(block, x, noise, spread=None):
+    """The block's formula with autograd's addcmul (which saves noise)."""
+    coef = block.noise_scale(x)
+    if spread is not None:
+        coef = coef * spread
+    return torch.addcmul(x, noise, coef * block.sigma)
+
+
+@pytest.mark.parametrize('scaled', [False, True])
+def test_nrb_gradients_equal_the_plain_formula(scaled):
+    torch.manual_seed(0)
+    block = (ScaledNoisyResidualBlock if scaled else NoisyResidualBlock)(6)
+    block.train()
+    x = torch.randn(2, 6, 9, 7, requires_grad=True)
+    grad_out = torch.randn(2, 6, 9, 7)
+    torch.manual_seed(1)
+    out = block(x)
+    torch.manual_seed(1)
+    noise = torch.randn_like(x)
+    spread = x.detach().flatten(2).std(dim=2)[..., None, None] \
+        if scaled else None
+    ref = _reference_add_noise(block, x, noise, spread)
+    torch.testing.assert_close(out, ref)
+    params = [x, *block.parameters()]
+    got = torch.autograd.grad((out * grad_out).sum(), params)
+    want = torch.autograd.grad((ref * grad_out).sum(), params)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
+
+
+def _saved_bytes(module, x):
+    """Bytes of distinct storages autograd saves for ``module(x)``."""
+    storages = {}
+
+    def pack(t):
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x).sum()
+    return sum(storages.values())
+
+
+def test_nrb_backward_keeps_no_noise_map():
+    """Between a ReLU and a convolution (as in the ResNet), the block adds
+    no full-size saved tensor: its backward reads the input and output
+    that the ReLU and the convolution keep anyway."""
+    torch.manual_seed(0)
+    c = 16
+    x = torch.randn(2, c, 32, 32, requires_grad=True)
+    conv = torch.nn.Conv2d(c, c, 3, padding=1)
+    block = NoisyResidualBlock(c).train()
+    plain = _saved_bytes(
+        torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Identity(), conv), x)
+    noisy = _saved_bytes(torch.nn.Sequential(torch.nn.ReLU(), block, conv),
+                         x)
+    feature_map = x.numel() * x.element_size()
+    # the noisy path's output is a new map that the conv saves instead of
+    # the ReLU's; anything else is per-channel (gate, pooled input)
+    assert noisy - plain < feature_map + 4096
+    # autograd's addcmul would keep the noise map as well
+    block.add_noise = lambda t: _reference_add_noise(block, t,
+                                                     torch.randn_like(t))
+    with_addcmul = _saved_bytes(
+        torch.nn.Sequential(torch.nn.ReLU(), block, conv), x)
+    assert with_addcmul - noisy > feature_map - 4096

@@ -7,6 +7,37 @@ from mmdet.registry import MODELS
 from torch import Tensor
 
 
+class _AddScaledNoise(torch.autograd.Function):
+    """``x + noise * coef`` that keeps no noise map for its backward.
+
+    Written by hand because autograd's ``addcmul`` saves ``noise`` (a full
+    feature map per block) to differentiate ``coef``; here the backward
+    recovers ``noise * coef`` as ``out - x`` from the block's input and
+    output, which the neighbouring ReLU and convolution keep anyway.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, noise: Tensor, coef: Tensor) -> Tensor:
+        out = torch.addcmul(x, noise, coef)
+        ctx.save_for_backward(x, out, coef)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, out, coef = ctx.saved_tensors
+        grad_coef = None
+        if ctx.needs_input_grad[2]:
+            # d out / d coef = noise = (out - x) / coef; where coef == 0
+            # the chain to the gate's parameters is zero anyway
+            safe = torch.where(coef != 0, coef, torch.ones_like(coef))
+            grad_coef = (grad * (out - x)).sum(
+                dim=(2, 3), keepdim=True) / safe
+            grad_coef = torch.where(coef != 0, grad_coef,
+                                    torch.zeros_like(grad_coef))
+            grad_coef = grad_coef.sum_to_size(coef.shape)
+        return grad, None, grad_coef
+
+
 @MODELS.register_module()
 class NoisyResidualBlock(nn.Module):
     """The noisy residual block of SSMD (Sec. 3.2, Eqs. 6-7).
@@ -61,7 +92,8 @@ class NoisyResidualBlock(nn.Module):
         The per-channel factors ([B, C, 1, 1]: the gate of
         :meth:`noise_scale`, times ``spread`` when given) are folded into
         one coefficient, so the full-size work is one draw and one
-        ``addcmul`` (plus one addition when ``mu != 0``).
+        ``addcmul`` (plus one addition when ``mu != 0``), whose backward
+        keeps no noise map (:class:`_AddScaledNoise`).
         """
         noise = torch.randn_like(x)
         coef = self.noise_scale(x)
@@ -69,7 +101,7 @@ class NoisyResidualBlock(nn.Module):
             coef = coef * spread
         if self.mu != 0:
             x = x + self.mu * coef
-        return torch.addcmul(x, noise, coef * self.sigma)
+        return _AddScaledNoise.apply(x, noise, coef * self.sigma)
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
