@@ -95,11 +95,14 @@ def train_in_process(config: str, work_dir: Path,
 
     Each call gets its own ``experiment_name``: mmengine keys its logger
     and message hub by that name, and two runs of one config within the
-    same second would otherwise share them.
+    same second would otherwise share them. Likewise the visualizer's name
+    (mmdet's runtime names it ``'visualizer'``, and mmengine hands a later
+    runner the first one, which writes into the first run's work dir).
     """
     name = f'test_{next(_RUN_IDS)}_{Path(config).stem}'
     tool_main('train.py', [config, '--work-dir', work_dir, '--cfg-options',
-                           f'experiment_name={name}', *options])
+                           f'experiment_name={name}',
+                           f'visualizer.name={name}', *options])
     logs = sorted(Path(work_dir).glob('*/*.log'))
     assert logs, f'no log file under {work_dir}'
     return logs[-1].read_text()

@@ -26,6 +26,9 @@ KEYS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
         'custom_hooks', 'default_hooks', 'val_evaluator', 'test_evaluator',
         'randomness', 'env_cfg', 'load_from', 'resume', 'auto_scale_lr')
 
+# config folders created after the snapshot was taken
+NEW_FOLDERS = ('table10_detectors', )
+
 with gzip.open(BEFORE, 'rt') as fh:
     SNAPSHOT = json.load(fh)
 
@@ -48,9 +51,10 @@ def resolve(rel_path):
 
 def test_the_sample_covers_every_folder_and_table4():
     folders = {Path(p).parent for p in SNAPSHOT}
+    # folders added after the snapshot (issue 13) have nothing to compare
     leaves = {p.parent.relative_to(REPO_ROOT)
               for p in (REPO_ROOT / 'configs').rglob('*.py')
-              if '_base_' not in p.parts}
+              if '_base_' not in p.parts and p.parent.name not in NEW_FOLDERS}
     assert leaves <= {Path(f) for f in folders}
     table4 = REPO_ROOT / 'configs/ablations/table4_feature_perturbation'
     renamed_to = {RENAMED.get(p, p) for p in SNAPSHOT}

@@ -61,12 +61,20 @@ def detector_cfg(cfg):
     return cfg.model.get('detector', cfg.model)
 
 
+def box_head_cfg(detector):
+    """The classifying box head: a two-stage detector's RoI box head, else
+    the dense head."""
+    if 'roi_head' in detector:
+        return detector.roi_head.bbox_head
+    return detector.bbox_head
+
+
 @pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.stem)
 def test_config_loads(path):
     cfg = load_config(str(path))
     assert cfg.custom_imports == dict(
         imports=['mmssmd'], allow_failed_imports=False)
-    assert detector_cfg(cfg).bbox_head.num_classes == 1
+    assert box_head_cfg(detector_cfg(cfg)).num_classes == 1
 
 
 _BUILT_MODELS = set()

@@ -1,14 +1,8 @@
 """Each student anchor is compared with the teacher anchor at its mirror.
 
 The expectation is built from physical positions, not from the code's
-convention: a fake, perfectly flip-equivariant head predicts, for an anchor
-centred at ``(u, v)`` in the ORIGINAL image, a class logit ``f(u, v, a)``
-and a box ``g(u, v, a)`` in original-image pixels. The student sees the
-original image, so its anchor ``(cx, cy)`` gives ``f(cx, cy)`` and
-``g(cx, cy)``; the teacher sees the mirrored padded batch, so its anchor
-``(cx', cy)`` looks at the original position ``W_pad - cx'`` and predicts
-``f(W_pad - cx', cy)`` and the mirror of ``g(W_pad - cx', cy)``. After
-alignment, every student anchor that has a partner (an anchor of the
+convention (the fake flip-equivariant head of ``fixtures/mirror_scene``).
+After alignment, every student anchor that has a partner (an anchor of the
 teacher's map centred exactly at its mirror position, found by searching
 the generator's own grid) must read exactly its own values; the others
 must be flagged invalid. A plain ``flip(-1)`` pairs neighbours (one stride
@@ -21,6 +15,7 @@ import torch
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.models.task_modules.prior_generators import AnchorGenerator
 
+from fixtures.mirror_scene import head_outputs, partner_columns
 from mmssmd.models.losses import AdaptiveConsistencyLoss
 from mmssmd.models.utils import (align_flipped_outputs, flatten_levels,
                                  flip_column_pairing)
@@ -35,59 +30,6 @@ def feature_sizes(h, w):
         ph, pw = sizes[-1]
         sizes.append(((ph + 1) // 2, (pw + 1) // 2))
     return sizes
-
-
-def scene_logit(u, v, a):
-    """Class logit an equivariant head gives at original position (u, v)."""
-    return torch.sin(u / 7.0) + torch.cos(v / 5.0) + 0.3 * a
-
-
-def scene_box(u, v, anchors):
-    """The box (original pixels) predicted at original position (u, v)."""
-    w = anchors[:, 2] - anchors[:, 0]
-    h = anchors[:, 3] - anchors[:, 1]
-    cx = u + 0.2 * w * torch.sin(u / 11.0)
-    cy = v + 0.1 * h * torch.cos(v / 13.0)
-    bw = w * (1.2 + 0.3 * torch.sin(u / 17.0))
-    bh = h * (0.9 + 0.2 * torch.cos(u / 19.0))
-    return torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2],
-                       dim=-1)
-
-
-def head_outputs(anchor_gen, coder, sizes, padded_w, mirrored):
-    """Per level [1, A, H, W] logits and [1, 4A, H, W] deltas of the fake
-    head on the original (``mirrored=False``) or mirrored input."""
-    cls_out, box_out = [], []
-    num_anchors = anchor_gen.num_base_priors[0]
-    for lvl, (h, w) in enumerate(sizes):
-        grid = anchor_gen.single_level_grid_priors((h, w), lvl, device='cpu')
-        cx = (grid[:, 0] + grid[:, 2]) / 2
-        cy = (grid[:, 1] + grid[:, 3]) / 2
-        a = torch.arange(num_anchors).repeat(h * w).float()
-        u = padded_w - cx if mirrored else cx  # position in the original
-        logit = scene_logit(u, cy, a)
-        box = scene_box(u, cy, grid)
-        if mirrored:  # the teacher predicts the mirror of that box
-            box = torch.stack([padded_w - box[:, 2], box[:, 1],
-                               padded_w - box[:, 0], box[:, 3]], dim=-1)
-        deltas = coder.encode(grid, box)
-        cls_out.append(logit.view(1, h, w, num_anchors).permute(0, 3, 1, 2))
-        box_out.append(
-            deltas.view(1, h, w, num_anchors * 4).permute(0, 3, 1, 2))
-    return cls_out, box_out
-
-
-def partner_columns(anchor_gen, sizes, padded_w):
-    """Student columns whose mirror position holds a teacher anchor centre,
-    found by searching the generator's grid."""
-    expected = []
-    for lvl, (h, w) in enumerate(sizes):
-        grid = anchor_gen.single_level_grid_priors((1, w), lvl, device='cpu')
-        centres = ((grid[:, 0] + grid[:, 2]) / 2).view(w, -1)[:, 0]
-        mirrors = padded_w - centres
-        hit = (mirrors[:, None] - centres[None, :]).abs().min(dim=1).values
-        expected.append(hit < 1e-3)
-    return expected
 
 
 @pytest.mark.parametrize('offset,padded', [(0.0, (448, 448)),

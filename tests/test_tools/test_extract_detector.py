@@ -1,8 +1,9 @@
 """tools/model_converters/extract_detector.py and inference from a training
-config: the exported plain RetinaNet predicts exactly what the chosen
-network of the semi-supervised model predicts (SSMD, CSD, FocalMix, mmdet's
-mean teacher), and ``DetInferencer`` runs on the export and on SSMD's
-training config (with the network ``semi_test_cfg.predict_on`` names)."""
+config: the exported plain detector predicts exactly what the chosen
+network of the semi-supervised model predicts (SSMD, TwoStageSSMD with
+Faster R-CNN and Mask R-CNN, CSD, FocalMix, mmdet's mean teacher), and
+``DetInferencer`` runs on the export and on SSMD's training config (with
+the network ``semi_test_cfg.predict_on`` names)."""
 import copy
 from pathlib import Path
 from typing import List
@@ -15,6 +16,8 @@ from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
 from conftest import REPO_ROOT, load_tool, tool_main
+from fixtures.tiny_models import MULTI_BRANCH_PREPROCESSOR
+from fixtures.tiny_two_stage import tiny_faster_rcnn, tiny_mask_rcnn
 
 DEMO = REPO_ROOT / 'configs' / 'demo'
 # the demo configs with detections from random weights (score_thr 0) and,
@@ -147,6 +150,65 @@ def test_detinferencer_on_export_and_training_config(tmp_path, images):
                          no_save_pred=True)['predictions']
         assert_same(got, reference)
     assert differ(student, teacher)
+
+
+# TwoStageSSMD on the demo's data and runtime, with the tiny two-stage
+# detectors (noisy residual blocks in the student's backbone)
+TWO_STAGE = '''
+_base_ = {base!r}
+model = dict(
+    _delete_=True,
+    type='TwoStageSSMD',
+    detector={detector!r},
+    data_preprocessor={preprocessor!r},
+    semi_train_cfg=dict(roi_proposals=16),
+    semi_test_cfg=dict(predict_on='student'))
+'''
+
+
+@pytest.mark.parametrize('detector,network', [('FasterRCNN', None),
+                                              ('MaskRCNN', 'teacher')])
+def test_two_stage_export_predicts_like_the_network(tmp_path, images,
+                                                    detector, network):
+    tiny = dict(FasterRCNN=tiny_faster_rcnn,
+                MaskRCNN=tiny_mask_rcnn)[detector]().to_dict()
+    tiny['backbone'].update(
+        type='NoisyResNet',
+        perturbation=[dict(type='ScaledNoisyResidualBlock', sigma=0.1)])
+    config = tmp_path / 'two_stage.py'
+    config.write_text(TWO_STAGE.format(
+        base=str(DEMO / 'ssmd_r18_synth_2.5pct.py'), detector=tiny,
+        preprocessor=MULTI_BRANCH_PREPROCESSOR))
+    cfg = Config.fromfile(config)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    checkpoint = tmp_path / 'two_stage.pth'
+    save_checkpoint(dict(meta=dict(dataset_meta=DATASET_META),
+                         state_dict=model.state_dict()), str(checkpoint))
+    out = tmp_path / 'export' / 'detector.pth'
+    tool_main('model_converters/extract_detector.py',
+              [config, checkpoint, out] + (['--model', network]
+                                           if network else []))
+
+    exported = init_detector(str(out.with_suffix('.py')), str(out),
+                             device='cpu')
+    assert type(exported).__name__ == detector
+    assert type(exported.backbone).__name__ == 'ResNet'
+    reference = getattr(model, network or 'student')
+    other = getattr(model, 'student' if network == 'teacher' else 'teacher')
+    got = predict(exported, exported.cfg, images)
+    assert_same(got, predict(reference, cfg, images))
+    assert differ(got, predict(other, cfg, images))
+    if detector == 'MaskRCNN':
+        assert got[0].pred_instances.masks.shape[0] == len(
+            got[0].pred_instances)
+    saved = torch.load(out, map_location='cpu', weights_only=False)
+    assert not [k for k in saved['state_dict'] if 'perturbation' in k]
+    assert any('perturbations' in k for k in model.state_dict())
+    extractor = load_tool('model_converters/extract_detector.py')
+    assert extractor.mmssmd_types(
+        Config.fromfile(out.with_suffix('.py')).model) == []
 
 
 @pytest.mark.parametrize('case', ['teacher_of_csd', 'missing', 'plain'])

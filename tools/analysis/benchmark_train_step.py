@@ -34,9 +34,16 @@ initialisation off, random weights), on synthetic batches of ``--batch``
 ``--amp`` runs the forward passes under ``torch.autocast`` (float16 with a
 gradient scaler on CUDA, bfloat16 on CPU), as ``tools/train.py --amp``.
 
+``--detector`` picks the Table 10 pair (supervised and SSMD at 50% on DSB,
+``configs/ablations/table10_detectors``) of one detector, or ``all`` of
+them one after the other (each pair alternating within its own rounds),
+ending with a summary of the ratios per detector. Mask R-CNN's labeled
+images get box-shaped masks.
+
 Example::
 
     python tools/analysis/benchmark_train_step.py --size 448 --batch 2
+    python tools/analysis/benchmark_train_step.py --detector all --no-memory
 """
 import argparse
 import copy
@@ -55,12 +62,24 @@ SSMD_CFG = 'configs/ssmd/ssmd_r50_dsb_10pct.py'
 # floors per image relative to the supervised detector on as many images
 FLOOR = dict(ssmd=4 / 3, ssmd_iap=2.0)
 RUNS = ('sup_B', 'sup_2B', 'ssmd', 'ssmd_iap')
+TABLE10 = 'configs/ablations/table10_detectors/{}_{}_dsb_50pct_448.py'
+# --detector: the (supervised, SSMD) configs of each Table 10 detector
+DETECTORS = {
+    name: (TABLE10.format('supervised', arch), TABLE10.format('ssmd', arch))
+    for name, arch in (('retinanet', 'retinanet_r50_fpn'),
+                       ('ssd', 'ssd_r50'),
+                       ('faster-rcnn', 'faster-rcnn_r50_fpn'),
+                       ('mask-rcnn', 'mask-rcnn_r50_fpn'))
+}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-sup', default=SUP_CFG)
     parser.add_argument('--config-ssmd', default=SSMD_CFG)
+    parser.add_argument('--detector', choices=[*DETECTORS, 'all'],
+                        help='the Table 10 configs of this detector (or of '
+                        'each); overrides --config-sup / --config-ssmd')
     parser.add_argument('--batch', '--batch-size', type=int, default=2,
                         help='labeled images B (SSMD adds B unlabeled)')
     parser.add_argument('--size', '--image-size', type=int, default=448)
@@ -112,9 +131,11 @@ def _peak_rss_mb() -> float:
 
 
 def make_batch(num: int, size: int, device: str, labeled: bool,
-               seed: int) -> tuple:
-    """Random images and data samples (40 random boxes when labeled)."""
+               seed: int, masks: bool = False) -> tuple:
+    """Random images and data samples (40 random boxes when labeled, with
+    box-shaped instance masks when ``masks``)."""
     from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
     from mmengine.structures import InstanceData
     g = torch.Generator().manual_seed(seed)
     inputs = torch.rand(num, 3, size, size, generator=g).to(device)
@@ -126,9 +147,16 @@ def make_batch(num: int, size: int, device: str, labeled: bool,
         if labeled:
             xy = torch.rand(40, 2, generator=g) * (size - 40)
             wh = 8 + torch.rand(40, 2, generator=g) * 30
+            boxes = torch.cat([xy, xy + wh], 1)
             sample.gt_instances = InstanceData(
-                bboxes=torch.cat([xy, xy + wh], 1).to(device),
+                bboxes=boxes.to(device),
                 labels=torch.zeros(40, dtype=torch.long, device=device))
+            if masks:
+                bitmaps = torch.zeros(40, size, size, dtype=torch.uint8)
+                for k, (x1, y1, x2, y2) in enumerate(boxes.long().tolist()):
+                    bitmaps[k, y1:y2, x1:x2] = 1
+                sample.gt_instances.masks = BitmapMasks(
+                    bitmaps.numpy(), size, size)
         samples.append(sample)
     return inputs, samples
 
@@ -150,7 +178,11 @@ def build(config: str, kind: str, args: argparse.Namespace):
     model_cfg = cfg.model
     detector = model_cfg.detector if kind == 'ssmd' else model_cfg
     detector.backbone.init_cfg = None
-    model = MODELS.build(model_cfg).to(args.device)
+    model = MODELS.build(model_cfg)
+    # as the runner does: some modules are only set here (SSDNeck's L2Norm
+    # scale is uninitialised memory until then)
+    model.init_weights()
+    model = model.to(args.device)
     model.train()
     iap_cfg = None
     if kind == 'ssmd':
@@ -211,10 +243,13 @@ def make_step(name: str, args, model, iap_cfg=None) -> Step:
     """The run ``name`` of :data:`RUNS` on ``model`` (same batches, seeds
     fixed, for every run)."""
     b, size, dev = args.batch, args.size, args.device
+    detector = getattr(model, 'student', model)
+    masks = bool(getattr(detector, 'with_mask', False))
     if name.startswith('sup'):
         n = b if name == 'sup_B' else 2 * b
-        return Step(name, model, make_batch(n, size, dev, True, 0), args)
-    labeled = make_batch(b, size, dev, True, 0)
+        return Step(name, model, make_batch(n, size, dev, True, 0, masks),
+                    args)
+    labeled = make_batch(b, size, dev, True, 0, masks)
     unlabeled = make_batch(b, size, dev, False, 1)
     semi = ({'sup': labeled[0], 'unsup': unlabeled[0]},
             {'sup': labeled[1], 'unsup': unlabeled[1]})
@@ -240,7 +275,7 @@ def python_loop_ema(model, momentum: float) -> None:
 
 
 def export_student(cfg, ssmd_model, device: str):
-    """The student as a plain RetinaNet: ``NoisyResNet`` -> ``ResNet`` and
+    """The student as a plain detector: ``NoisyResNet`` -> ``ResNet`` and
     the student's weights without the perturbation modules."""
     from mmdet.registry import MODELS
     detector = copy.deepcopy(cfg.model.detector)
@@ -252,6 +287,14 @@ def export_student(cfg, ssmd_model, device: str):
              if not k.startswith('backbone.perturbations.')}
     plain.load_state_dict(state, strict=True)
     return plain.eval()
+
+
+def _tensors(outputs) -> List[torch.Tensor]:
+    """The tensors of a detector's ``_forward`` output (nested lists and
+    tuples: dense heads' per-level maps, RoI heads' outputs), in order."""
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    return [t for o in outputs for t in _tensors(o)]
 
 
 def timed(fn: Callable[[], None], args) -> float:
@@ -276,18 +319,19 @@ def measure_time(args: argparse.Namespace) -> Dict:
     }
     exported = export_student(ssmd_cfg, ssmd_model, args.device)
     sup_model_eval = copy.deepcopy(sup_model).eval()
-    x = make_batch(2 * args.batch, args.size, args.device, False, 2)[0]
+    x, x_samples = make_batch(2 * args.batch, args.size, args.device, False,
+                              2)
     with torch.no_grad():
         ssmd_model.student.eval()
-        ref = ssmd_model.student._forward(x)
+        ref = ssmd_model.student._forward(x, x_samples)
         ssmd_model.student.train()
-        out = exported._forward(x)
+        out = exported._forward(x, x_samples)
     export_diff = max(float((a - b).abs().max())
-                      for a, b in zip(sum(ref, []), sum(out, [])))
+                      for a, b in zip(_tensors(ref), _tensors(out)))
 
     def infer(model):
         with torch.no_grad(), steps['ssmd'].autocast():
-            model._forward(x)
+            model._forward(x, x_samples)
 
     ema = steps['ssmd'].ema
     times = {k: [] for k in (*RUNS, 'infer_exported', 'infer_plain',
@@ -397,25 +441,54 @@ def report(args, t: Dict, mem: Optional[Dict]) -> Dict:
           f'({100 * ratios["ema loop share of ssmd step"]:.2f}%)')
     n = 2 * b
     print(f'inference ({n} images): exported student '
-          f'{n / t["infer_exported"]:.2f} img/s, plain RetinaNet '
+          f'{n / t["infer_exported"]:.2f} img/s, plain detector '
           f'{n / t["infer_plain"]:.2f} img/s, ratio of times '
           f'{ratios["inference exported / plain"]:.3f} (exported = student '
           f'in eval: max |diff| {t["export_max_abs_diff"]:.1e})')
     print(f'parameters: student {t["student_params"] / 1e6:.1f} M, teacher '
-          f'{t["teacher_params"] / 1e6:.1f} M, plain RetinaNet '
+          f'{t["teacher_params"] / 1e6:.1f} M, plain detector '
           f'{t["plain_params"] / 1e6:.1f} M; Adam states of teacher '
           f'parameters: {t["teacher_adam_states"]}')
     out['ratios'] = ratios
     return out
 
 
-def main(argv: Optional[List[str]] = None) -> Dict:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> Dict:
+    """Measure and report the configs of ``args``."""
+    print(f'supervised: {args.config_sup}\nSSMD: {args.config_ssmd}',
+          flush=True)
     # memory first: no model of this process is alive when the children
     # are spawned
     mem = None if args.no_memory else measure_memory(args)
     times = measure_time(args)
-    result = report(args, times, mem)
+    return report(args, times, mem)
+
+
+def summary(results: Dict[str, Dict]) -> None:
+    """One line of ratios per detector."""
+    keys = ('ssmd time per step (B+B vs B)', 'ssmd time per image (B+B vs 2B)',
+            'ssmd_iap time per image (B+B vs 2B)',
+            'ssmd peak memory per image')
+    print(f'\n{"detector":<13}{"SSMD/sup step":>14}{"per image":>11}'
+          f'{"+IAP per image":>16}{"memory/image":>14}')
+    for name, result in results.items():
+        values = [result['ratios'].get(k, float('nan')) for k in keys]
+        print(f'{name:<13}' + ''.join(
+            f'{v:>{w}.2f}' for v, w in zip(values, (14, 11, 16, 14))))
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    args = parse_args(argv)
+    if args.detector is None:
+        result = run(args)
+    else:
+        names = list(DETECTORS) if args.detector == 'all' else [args.detector]
+        result = {}
+        for name in names:
+            args.config_sup, args.config_ssmd = DETECTORS[name]
+            print(f'\n=== {name} ===')
+            result[name] = run(args)
+        summary(result)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)

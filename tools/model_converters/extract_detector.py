@@ -5,12 +5,14 @@ Usage::
     python tools/model_converters/extract_detector.py CONFIG CHECKPOINT OUT \
         [--model student|teacher]
 
-writes ``OUT`` (a checkpoint with the ``state_dict`` of one RetinaNet and the
-source's ``meta.dataset_meta``) and, next to it, ``OUT`` with ``.py``: a
-plain config for it (``mmdet.apis.init_detector`` / ``DetInferencer`` /
-``tools/test.py``). Handled: SSMD and mmdet's ``SemiBaseDetector`` (student
-and teacher, ``--model`` picks one; default: ``semi_test_cfg.predict_on``),
-CSD and FocalMix (one network: ``--model student`` or nothing).
+writes ``OUT`` (a checkpoint with the ``state_dict`` of one plain detector,
+e.g. RetinaNet, SSD, Faster R-CNN or Mask R-CNN, and the source's
+``meta.dataset_meta``) and, next to it, ``OUT`` with ``.py``: a plain config
+for it (``mmdet.apis.init_detector`` / ``DetInferencer`` /
+``tools/test.py``). Handled: SSMD, TwoStageSSMD and mmdet's
+``SemiBaseDetector`` (student and teacher, ``--model`` picks one; default:
+``semi_test_cfg.predict_on``), CSD and FocalMix (one network: ``--model
+student`` or nothing).
 """
 import argparse
 import copy
@@ -56,7 +58,7 @@ def model_class(model_cfg: dict, config: str) -> type:
 
 def plain_model_cfg(model_cfg: dict, config: str,
                     network: Optional[str]) -> Tuple[dict, str, str]:
-    """The plain RetinaNet config of one network of a training model.
+    """The plain detector config of one network of a training model.
 
     Args:
         model_cfg (dict): ``cfg.model`` of the training config.
@@ -92,8 +94,9 @@ def plain_model_cfg(model_cfg: dict, config: str,
     else:
         raise ExtractError(
             f'{config}: model type {model_cfg["type"]!r} is not a '
-            'semi-supervised detector (SSMD, SemiBaseDetector, CSD, '
-            'FocalMix); a plain detector needs no extraction')
+            'semi-supervised detector (SSMD, TwoStageSSMD, '
+            'SemiBaseDetector, CSD, FocalMix); a plain detector needs no '
+            'extraction')
     preprocessor = detector.get('data_preprocessor') or model_cfg.get(
         'data_preprocessor')
     while preprocessor is not None and 'data_preprocessor' in preprocessor:
@@ -233,7 +236,8 @@ def extract(config: str, checkpoint: str, out: str,
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Extract a plain detector (checkpoint + config) from '
-        'an SSMD / mean teacher / CSD / FocalMix checkpoint')
+        'an SSMD / TwoStageSSMD / mean teacher / CSD / FocalMix '
+        'checkpoint')
     parser.add_argument('config', help='training config file')
     parser.add_argument('checkpoint', help='training checkpoint')
     parser.add_argument('out', help='output checkpoint (.pth); the config '

@@ -50,6 +50,29 @@ def teacher_detector_config(detector: ConfigType) -> ConfigType:
     return cfg
 
 
+def check_class_distribution(loss: nn.Module, head: nn.Module,
+                             head_name: str) -> None:
+    """Raise a ``ValueError`` unless ``loss`` reads ``head``'s classes.
+
+    A sigmoid head (RetinaNet, RPN: ``use_sigmoid_cls``) needs a sigmoid
+    consistency loss (``AdaptiveConsistencyLoss``, ``CSDConsistencyLoss``),
+    a softmax head with a background class (SSD, the RoI ``BBoxHead``) a
+    softmax one (``SoftmaxAdaptiveConsistencyLoss``).
+    """
+    head_sigmoid = getattr(head, 'use_sigmoid_cls', None)
+    if head_sigmoid is None:  # the RoI BBoxHead
+        head_sigmoid = getattr(getattr(head, 'loss_cls', None), 'use_sigmoid',
+                               False)
+    if bool(head_sigmoid) != bool(getattr(loss, 'use_sigmoid', True)):
+        kind = 'sigmoid' if head_sigmoid else 'softmax'
+        raise ValueError(
+            f'{head_name} ({type(head).__name__}) has {kind} classification '
+            f'but the consistency loss {type(loss).__name__} is for '
+            f'{"softmax" if head_sigmoid else "sigmoid"} heads; use '
+            + ('AdaptiveConsistencyLoss or CSDConsistencyLoss'
+               if head_sigmoid else 'SoftmaxAdaptiveConsistencyLoss'))
+
+
 def _drop_teacher_perturbations(module: nn.Module, state_dict: dict,
                                 prefix: str, *args) -> None:
     """Load-state-dict pre-hook: drop ``teacher.backbone.perturbations.*``.
@@ -88,10 +111,14 @@ class SSMD(SemiBaseDetector):
     See docs/methods.md#ssmd.
 
     Args:
-        detector (dict): A one-stage dense detector config (RetinaNet).
+        detector (dict): A one-stage dense detector config: RetinaNet
+            (sigmoid head) or SSD (softmax head with a background class).
         consistency_loss (dict): The consistency cost. Defaults to
-            ``dict(type='AdaptiveConsistencyLoss')``;
-            ``dict(type='CSDConsistencyLoss')`` is CSD's cost (Table 3).
+            ``dict(type='AdaptiveConsistencyLoss')`` (sigmoid heads);
+            ``dict(type='CSDConsistencyLoss')`` is CSD's cost (Table 3);
+            ``dict(type='SoftmaxAdaptiveConsistencyLoss')`` for SSD. A loss
+            that does not match the head's classification raises a
+            ``ValueError``.
         semi_train_cfg (dict): ``cutout_holes`` (5), ``cutout_size`` (70
             px), ``cutout_labeled`` (True: the student's labeled images
             are cut out too, as in Algorithm 1; False: only its unlabeled
@@ -138,6 +165,7 @@ class SSMD(SemiBaseDetector):
         self.student_only_prefixes: Tuple[str, ...] = STUDENT_ONLY_PREFIXES
         self.register_load_state_dict_pre_hook(_drop_teacher_perturbations)
         self.consistency_loss = MODELS.build(consistency_loss)
+        self.check_heads()
         self.cutout_holes = int(semi_train_cfg.get('cutout_holes', 5))
         self.cutout_size = int(semi_train_cfg.get('cutout_size', 70))
         self.cutout_labeled = bool(
@@ -155,6 +183,22 @@ class SSMD(SemiBaseDetector):
         self.adversarial_cfg: Optional[dict] = None
         self.adversarial_stats: Dict[str, float] = {}
         self._consecutive_nonfinite = 0
+
+    def check_heads(self) -> None:
+        """Raise a ``ValueError`` unless the detector's head fits SSMD.
+
+        Called by ``__init__`` once ``consistency_loss`` is built: the
+        student needs a dense ``bbox_head`` whose class distribution
+        (sigmoid or softmax) the loss reads (:func:`check_class_distribution`).
+        Detectors with other heads override it (:class:`TwoStageSSMD`).
+        """
+        head = getattr(self.student, 'bbox_head', None)
+        if head is None:
+            raise ValueError(
+                'SSMD needs a one-stage dense detector with a bbox_head, got '
+                f'{type(self.student).__name__}; use TwoStageSSMD for '
+                'Faster R-CNN / Mask R-CNN')
+        check_class_distribution(self.consistency_loss, head, 'bbox_head')
 
     def set_adversarial(self, cfg: Optional[dict]) -> None:
         """Switch IAP on with ``dict(xi=.., eps=.., tau=..)``, off with None.
@@ -175,6 +219,26 @@ class SSMD(SemiBaseDetector):
         super().train(mode)
         self.teacher.train(False)
         return self
+
+    def student_inputs(self, inputs: Tensor, num_sup: int) -> Tensor:
+        """The student's view: cutout of the batch (``cutout_labeled``).
+
+        Args:
+            inputs (Tensor): The padded batch, [B, C, H, W], the ``num_sup``
+                labeled images first.
+            num_sup (int): The number of labeled images.
+
+        Returns:
+            Tensor: [B, C, H, W]; the labeled images uncut unless
+            ``cutout_labeled``.
+        """
+        student_inputs = batch_cutout(inputs, self.cutout_holes,
+                                      self.cutout_size)
+        if not self.cutout_labeled:
+            # labeled images keep every annotated nucleus visible
+            student_inputs = torch.cat(
+                [inputs[:num_sup], student_inputs[num_sup:]])
+        return student_inputs
 
     def teacher_inputs(self, inputs: Tensor) -> Tensor:
         """The teacher's view: cutout of the horizontally mirrored batch.
@@ -273,7 +337,12 @@ class SSMD(SemiBaseDetector):
             return cons['loss_consistency_cls'] + cons['loss_consistency_box']
 
         r_adv, stats = instance_adversarial_perturbation(
-            forward, teacher_inputs, student_cls, student_box, consistency,
+            forward,
+            teacher_inputs,
+            student_cls,
+            student_box,
+            consistency,
+            foreground_fn=self.consistency_loss.foreground_mass,
             **self.adversarial_cfg)
         self.adversarial_stats = {k: float(v) for k, v in stats.items()}
         return r_adv
@@ -298,13 +367,8 @@ class SSMD(SemiBaseDetector):
         head = self.student.bbox_head
 
         num_classes = head.cls_out_channels
-        student_inputs = batch_cutout(inputs, self.cutout_holes,
-                                      self.cutout_size)
-        if not self.cutout_labeled:
-            # labeled images keep every annotated nucleus visible
-            student_inputs = torch.cat(
-                [inputs[:num_sup], student_inputs[num_sup:]])
-        s_cls, s_box = head(self.student.extract_feat(student_inputs))
+        s_cls, s_box = head(
+            self.student.extract_feat(self.student_inputs(inputs, num_sup)))
         # consistency only at anchors with a mirror partner
         valid = [
             v for _, v in flip_column_pairing(
@@ -334,27 +398,31 @@ class SSMD(SemiBaseDetector):
                                      t_box_flat)
         weight = consistency_weight(self.consistency_schedule,
                                     self.consistency_weight)
-        cons_cls, cons_box = self._guard_nonfinite(
-            cons['loss_consistency_cls'], cons['loss_consistency_box'],
+        terms = self._guard_nonfinite(
+            dict(zip(('class', 'box'), (cons['loss_consistency_cls'],
+                                        cons['loss_consistency_box']))),
             iap_failed)
-        return add_consistency_losses(losses, cons_cls, cons_box, weight,
+        return add_consistency_losses(losses, terms['class'], terms['box'],
+                                      weight,
                                       cons['consistency_anchor_weight'])
 
-    def _guard_nonfinite(self, cons_cls: Tensor, cons_box: Tensor,
-                         iap_failed: bool) -> Tuple[Tensor, Tensor]:
+    def _guard_nonfinite(self, terms: Dict[str, Tensor],
+                         iap_failed: bool) -> Dict[str, Tensor]:
         """Zero non-finite consistency terms; stop after too many in a row.
 
         A zero without graph replaces the term (multiplying a NaN by zero
         would still be NaN, and its gradient too); the supervised loss keeps
-        training the student for that step.
+        training the student for that step. ``terms`` maps a name for the
+        log (e.g. ``'class'``) to a consistency term; one step counts once
+        however many of its terms are not finite.
         """
-        bad = [name for name, value in (('class', cons_cls), ('box', cons_box))
+        bad = [name for name, value in terms.items()
                if not torch.isfinite(value).all()]
         if iap_failed:
             bad.append('adversarial gradient')
         if not bad:
             self._consecutive_nonfinite = 0
-            return cons_cls, cons_box
+            return terms
         self._consecutive_nonfinite += 1
         iteration = MessageHub.get_current_instance().get_info('iter', 0)
         print_log(
@@ -369,8 +437,7 @@ class SSMD(SemiBaseDetector):
                 f'row (last at iteration {iteration}); the run is stopped. '
                 'Check the learning rate, the input normalisation and the '
                 'teacher (e.g. resume from an earlier checkpoint).')
-        if not torch.isfinite(cons_cls).all():
-            cons_cls = cons_cls.new_zeros(())
-        if not torch.isfinite(cons_box).all():
-            cons_box = cons_box.new_zeros(())
-        return cons_cls, cons_box
+        return {
+            name: value if torch.isfinite(value).all() else value.new_zeros(())
+            for name, value in terms.items()
+        }

@@ -4,8 +4,8 @@ import torch
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .consistency_utils import (BaseConsistencyLoss, bernoulli_kl,
-                                float32_forward, foreground_confidence)
+from .consistency_utils import (BaseConsistencyLoss, float32_forward,
+                                softmax_foreground, softmax_kl)
 
 
 @MODELS.register_module()
@@ -73,7 +73,7 @@ class AdaptiveConsistencyLoss(BaseConsistencyLoss):
         # pooled reductions: numerators summed over levels, one denominator
         pooled_denom = zero.detach()
         for z_s, z_t, d_s, d_t, fg_s in inputs:
-            fg_t = foreground_confidence(z_t)
+            fg_t = self.foreground(z_t)
             weight = (fg_s**2 + fg_t**2) / 2
             if self.reduction == 'mean':
                 denom = weight.new_tensor(float(weight.numel()))
@@ -85,7 +85,7 @@ class AdaptiveConsistencyLoss(BaseConsistencyLoss):
                 pooled_denom = pooled_denom + (fg_s > 1 - fg_s).sum()
             if 'c' in self.components:
                 cls_loss = cls_loss + (
-                    weight * bernoulli_kl(z_t.detach(), z_s)).sum() / denom
+                    weight * self.class_kl(z_t.detach(), z_s)).sum() / denom
             if self.box_indices:
                 sq = (d_s - d_t)[:, self.box_indices]**2
                 box_loss = box_loss + (weight * sq.sum(dim=1)).sum() / denom
@@ -97,3 +97,30 @@ class AdaptiveConsistencyLoss(BaseConsistencyLoss):
             cls_loss = cls_loss / pooled_denom
             box_loss = box_loss / pooled_denom
         return self.output(cls_loss, box_loss, weight_stat)
+
+
+@MODELS.register_module()
+class SoftmaxAdaptiveConsistencyLoss(AdaptiveConsistencyLoss):
+    """SSMD's adaptive consistency cost for softmax heads (Eq. 4 literally).
+
+    :class:`AdaptiveConsistencyLoss` with class logits over ``C + 1``
+    classes, background last (mmdet's ``SSDHead`` and RoI ``BBoxHead``):
+    ``W = ((1 - p_s[bg])^2 + (1 - p_t[bg])^2) / 2`` and the class term is
+    the KL of the softmax distributions. Inputs, options and outputs as
+    :class:`AdaptiveConsistencyLoss` (``'foreground'`` counts the anchors
+    with ``1 - p_s[bg] > p_s[bg]``).
+    """
+
+    use_sigmoid = False
+
+    @staticmethod
+    def class_kl(target_logits: Tensor, input_logits: Tensor) -> Tensor:
+        """KL of the softmax distributions per row, [N]."""
+        return softmax_kl(target_logits, input_logits)
+
+    @staticmethod
+    def foreground(cls_logits: Tensor) -> Tensor:
+        """Detached ``1 - p[bg]`` per row, [N] (:func:`softmax_foreground`)."""
+        return softmax_foreground(cls_logits)
+
+    foreground_mass = foreground

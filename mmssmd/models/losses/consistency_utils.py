@@ -32,6 +32,24 @@ def bernoulli_kl(target_logits: Tensor, input_logits: Tensor) -> Tensor:
     return kl.sum(dim=1)
 
 
+def softmax_kl(target_logits: Tensor, input_logits: Tensor) -> Tensor:
+    """KL(target || input) of categorical (softmax) distributions, from logits.
+
+    Softmax heads (mmdet's ``SSDHead``, the RoI ``BBoxHead``) predict one
+    distribution over the classes and the background.
+
+    Args:
+        target_logits (Tensor): Logits of the target distribution, [N, C+1].
+        input_logits (Tensor): Logits of the input distribution, [N, C+1].
+
+    Returns:
+        Tensor: KL per anchor (or proposal), [N].
+    """
+    log_pt = F.log_softmax(target_logits, dim=1)
+    log_pi = F.log_softmax(input_logits, dim=1)
+    return (log_pt.exp() * (log_pt - log_pi)).sum(dim=1)
+
+
 def _to_float32(value: Any) -> Any:
     """``value`` with half-precision tensors (also inside lists and
     tuples) cast to float32; anything else unchanged."""
@@ -103,6 +121,21 @@ def foreground_confidence(cls_logits: Tensor) -> Tensor:
     return cls_logits.detach().sigmoid().max(dim=1).values
 
 
+def sigmoid_foreground_mass(cls_logits: Tensor) -> Tensor:
+    """Detached foreground probability of sigmoid logits [N, C] summed over
+    the classes, [N] (IAP's confidence, Eq. 9)."""
+    return cls_logits.detach().sigmoid().sum(dim=1)
+
+
+def softmax_foreground(cls_logits: Tensor) -> Tensor:
+    """Detached ``1 - p[background]`` of softmax logits [N, C+1], [N].
+
+    mmdet's softmax heads (``SSDHead``, ``BBoxHead``) put the background
+    at the last index (label ``num_classes``); the paper's ``p[0]``.
+    """
+    return 1 - cls_logits.detach().softmax(dim=1)[:, -1]
+
+
 def used_levels(levels: Optional[Tuple[int, ...]],
                 num_levels: int) -> Sequence[int]:
     """The pyramid levels a loss uses: all when ``levels`` is None.
@@ -119,6 +152,11 @@ def used_levels(levels: Optional[Tuple[int, ...]],
 
 class BaseConsistencyLoss(nn.Module):
     """Options common to the dense consistency losses.
+
+    The class distribution is a sigmoid head's (independent Bernoulli per
+    class, background implicit); subclasses for softmax heads override
+    ``use_sigmoid``, :meth:`class_kl`, :meth:`foreground` and
+    :meth:`foreground_mass`.
 
     Args:
         components (Sequence[str]): Which terms to use among ``'c'`` (class
@@ -138,6 +176,25 @@ class BaseConsistencyLoss(nn.Module):
         self.levels = None if levels is None else tuple(levels)
         self.loss_weight = loss_weight
 
+    use_sigmoid = True
+
+    @staticmethod
+    def class_kl(target_logits: Tensor, input_logits: Tensor) -> Tensor:
+        """KL(target || input) per row, [N] (:func:`bernoulli_kl`)."""
+        return bernoulli_kl(target_logits, input_logits)
+
+    @staticmethod
+    def foreground(cls_logits: Tensor) -> Tensor:
+        """Detached foreground confidence per row, [N]: the largest class
+        probability (:func:`foreground_confidence`)."""
+        return foreground_confidence(cls_logits)
+
+    @staticmethod
+    def foreground_mass(cls_logits: Tensor) -> Tensor:
+        """Detached foreground probability per row summed over classes,
+        [N]: IAP's confidence (:func:`sigmoid_foreground_mass`)."""
+        return sigmoid_foreground_mass(cls_logits)
+
     def level_inputs(
         self, student_cls: Sequence[Tensor], teacher_cls: Sequence[Tensor],
         student_box: Sequence[Tensor], teacher_box: Sequence[Tensor]
@@ -153,7 +210,7 @@ class BaseConsistencyLoss(nn.Module):
         """
         levels = used_levels(self.levels, len(student_cls))
         inputs = [(student_cls[lvl], teacher_cls[lvl], student_box[lvl],
-                   teacher_box[lvl], foreground_confidence(student_cls[lvl]))
+                   teacher_box[lvl], self.foreground(student_cls[lvl]))
                   for lvl in levels if student_cls[lvl].numel() > 0]
         return inputs, len(levels), student_cls[0].sum() * 0
 

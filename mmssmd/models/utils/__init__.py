@@ -9,6 +9,7 @@ from .flip_alignment import align_flipped_outputs, flip_column_pairing
 from .loss_ratio import consistency_ratio
 from .mixup import (box_to_slice, image_mixup, mix_batch, object_mixup,
                     sample_mixup_lambda, sharpen)
+from .roi_flip import align_flipped_roi_deltas, class_deltas, mirror_rois
 from .semi_batch import (add_consistency_losses, stack_branches,
                          supervised_losses)
 
@@ -20,5 +21,6 @@ __all__ = [
     'images_to_anchor_major', 'align_flipped_outputs', 'flip_column_pairing',
     'consistency_ratio', 'box_to_slice', 'image_mixup', 'mix_batch',
     'object_mixup', 'sample_mixup_lambda', 'sharpen',
-    'add_consistency_losses', 'stack_branches', 'supervised_losses'
+    'add_consistency_losses', 'stack_branches', 'supervised_losses',
+    'align_flipped_roi_deltas', 'class_deltas', 'mirror_rois'
 ]

@@ -3,12 +3,16 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from ..losses.consistency_utils import sigmoid_foreground_mass
+
 # forward_fn(x) -> per level class logits [N_l, C] and box deltas [N_l, 4]
 # at the student's anchors (flattened image-major, as ``flatten_levels``)
 DenseForward = Callable[[Tensor], Tuple[List[Tensor], List[Tensor]]]
 # loss_fn(student_cls, teacher_cls, student_box, teacher_box) -> scalar
 ConsistencyFn = Callable[[List[Tensor], List[Tensor], List[Tensor],
                           List[Tensor]], Tensor]
+# foreground_fn(logits [N, C]) -> detached foreground probability [N]
+ForegroundFn = Callable[[Tensor], Tensor]
 
 
 def per_image_l2_normalize(x: Tensor) -> Tuple[Tensor, Tensor]:
@@ -37,19 +41,27 @@ def per_image_l2_normalize(x: Tensor) -> Tuple[Tensor, Tensor]:
     return unit.view_as(x), valid
 
 
-def foreground_mask(student_cls: Sequence[Tensor], tau: float) -> List[Tensor]:
-    """Anchors whose summed foreground probability exceeds ``tau`` (Eq. 9).
+def foreground_mask(
+        student_cls: Sequence[Tensor],
+        tau: float,
+        foreground_fn: ForegroundFn = sigmoid_foreground_mass
+) -> List[Tensor]:
+    """Anchors whose foreground probability exceeds ``tau`` (Eq. 9).
 
     Args:
         student_cls (Sequence[Tensor]): Per level, student class logits
-            [N_l, C] (sigmoid head: class ``c`` has probability
-            ``sigmoid(z_c)``, background is implicit).
+            [N_l, C].
         tau (float): The confidence threshold.
+        foreground_fn (callable): ``logits [N, C] -> [N]``, the
+            foreground probability of the head: for a sigmoid head (the
+            default) the class probabilities summed, for a softmax head
+            ``1 - p[background]`` (the consistency loss's
+            ``foreground_mass``).
 
     Returns:
         list[Tensor]: Per level, a [N_l] bool mask.
     """
-    return [z.detach().sigmoid().sum(dim=1) > tau for z in student_cls]
+    return [foreground_fn(z) > tau for z in student_cls]
 
 
 def instance_adversarial_perturbation(
@@ -61,7 +73,10 @@ def instance_adversarial_perturbation(
         xi: float,
         eps: float,
         tau: float,
-        noise: Optional[Tensor] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
+        noise: Optional[Tensor] = None,
+        foreground_fn: ForegroundFn = sigmoid_foreground_mass,
+        image_index: Optional[Sequence[Tensor]] = None
+) -> Tuple[Tensor, Dict[str, Tensor]]:
     """Instance-level adversarial perturbation of the teacher input (Eqs. 8-9).
 
     VAT's one power-iteration step, restricted to confident anchors:
@@ -114,6 +129,12 @@ def instance_adversarial_perturbation(
         tau (float): Foreground confidence threshold (Eq. 9).
         noise (Tensor, optional): The probe before normalisation,
             [B, C, H, W]; drawn from N(0, 1) when None (tests fix it).
+        foreground_fn (callable): The head's foreground probability,
+            ``logits [N, C] -> [N]`` (see :func:`foreground_mask`).
+        image_index (Sequence[Tensor], optional): Per level, the image of
+            each row, long [N_l] (e.g. RoIs, whose number differs between
+            images). None: rows are image-major with the same number per
+            image (dense anchors).
 
     Returns:
         tuple[Tensor, dict]: ``r_adv`` [B, C, H, W] (detached), and
@@ -131,26 +152,31 @@ def instance_adversarial_perturbation(
         r_adv, stats = _probe(forward_fn, inputs.float(),
                               [z.float() for z in student_cls],
                               [d.float() for d in student_box], loss_fn, xi,
-                              eps, tau, noise)
+                              eps, tau, noise, foreground_fn, image_index)
     return r_adv.to(inputs.dtype), stats
 
 
 def _probe(forward_fn: DenseForward, inputs: Tensor,
            student_cls: Sequence[Tensor], student_box: Sequence[Tensor],
            loss_fn: ConsistencyFn, xi: float, eps: float, tau: float,
-           noise: Optional[Tensor]) -> Tuple[Tensor, Dict[str, Tensor]]:
+           noise: Optional[Tensor], foreground_fn: ForegroundFn,
+           image_index: Optional[Sequence[Tensor]]
+           ) -> Tuple[Tensor, Dict[str, Tensor]]:
     """:func:`instance_adversarial_perturbation` on float32 inputs."""
     batch = inputs.shape[0]
-    masks = foreground_mask(student_cls, tau)
+    masks = foreground_mask(student_cls, tau, foreground_fn)
     num_above = sum(int(m.sum()) for m in masks)
     num_anchors = sum(m.numel() for m in masks)
     stats = dict(
         share_above_tau=inputs.new_tensor(num_above / max(num_anchors, 1)))
 
-    # images with at least one anchor above tau (anchors are image-major)
+    # images with at least one anchor above tau
     has_anchor = torch.zeros(batch, dtype=torch.bool, device=inputs.device)
-    for m in masks:
-        has_anchor |= m.view(batch, -1).any(dim=1)
+    for lvl, m in enumerate(masks):
+        if image_index is None:  # image-major, same count per image
+            has_anchor |= m.view(batch, -1).any(dim=1)
+        else:
+            has_anchor[image_index[lvl][m]] = True
 
     r_adv = torch.zeros_like(inputs)
     nonfinite = torch.zeros(batch, dtype=torch.bool, device=inputs.device)

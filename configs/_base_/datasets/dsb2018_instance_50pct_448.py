@@ -1,0 +1,16 @@
+# ./dsb2018_detection_50pct_448.py for a detector with a mask head (Mask
+# R-CNN, Table 10): the converter's masks, which re-tighten the rotated
+# boxes, are kept for the mask head (RecomputeBoxesFromMasks(keep_masks=
+# True)); the test also scores the predicted masks (coco/segm_* beside
+# coco/bbox_*, the same 1000 detections per image). Validation stays on
+# boxes.
+_base_ = './dsb2018_detection_50pct_448.py'
+
+mask_box_steps = [
+    dict(type='RecomputeBoxesFromMasks', keep_masks=True),
+    *_base_.mask_box_steps[1:]
+]
+train_tail = [*_base_.aug_steps, *mask_box_steps, dict(type='PackDetInputs')]
+train_dataloader = dict(
+    dataset=dict(pipeline=[*_base_.train_head, _base_.resize, *train_tail]))
+test_evaluator = dict(metric=['bbox', 'segm'])

@@ -1,0 +1,9 @@
+# ./ssmd_faster-rcnn_r50_fpn.py with the DeepLesion input normalisation.
+_base_ = [
+    './ssmd_faster-rcnn_r50_fpn.py', './deeplesion_data_preprocessor.py'
+]
+
+model = dict(
+    detector=dict(data_preprocessor=_base_.deeplesion_data_preprocessor),
+    data_preprocessor=dict(
+        data_preprocessor=_base_.deeplesion_data_preprocessor))

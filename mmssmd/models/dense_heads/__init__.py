@@ -1,0 +1,3 @@
+from .compat_ssd_head import CompatSSDHead
+
+__all__ = ['CompatSSDHead']

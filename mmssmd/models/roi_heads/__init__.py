@@ -1,0 +1,3 @@
+from .clipped_fcn_mask_head import ClippedFCNMaskHead
+
+__all__ = ['ClippedFCNMaskHead']
