@@ -109,3 +109,88 @@ def test_ssmd_trains_under_bf16_autocast_with_iap():
         optim.step()
         hook.momentum_update(model, 0.1)
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def _csd():
+    from test_csd import tiny_csd
+    return tiny_csd(), *batch()
+
+
+def _focalmix():
+    from test_focalmix import build_focalmix
+    return build_focalmix(), *batch()
+
+
+def _mean_teacher():
+    """mmdet's SemiBaseDetector as the demo config wires it, with the
+    teacher's scores above the pseudo-label threshold (a real
+    unsupervised loss)."""
+    from pathlib import Path
+
+    import numpy as np
+    from mmdet.structures import DetDataSample
+    from mmengine.config import Config
+    from mmengine.structures import InstanceData
+    cfg = Config.fromfile(str(
+        Path(__file__).resolve().parents[2] /
+        'configs/demo/mmdet_mean_teacher_r18_synth_2.5pct.py'))
+    model = MODELS.build(cfg.model)
+    head = model.teacher.bbox_head
+    torch.nn.init.zeros_(head.retina_cls.weight)
+    torch.nn.init.constant_(head.retina_cls.bias, 3.0)  # scores 0.95
+
+    def sample(boxes):
+        s = DetDataSample(metainfo=dict(
+            img_shape=(64, 64), pad_shape=(64, 64), ori_shape=(64, 64),
+            scale_factor=(1., 1.),
+            homography_matrix=np.eye(3, dtype=np.float32)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor(boxes, dtype=torch.float32).view(-1, 4),
+            labels=torch.zeros(len(boxes), dtype=torch.long))
+        return s
+
+    torch.manual_seed(0)
+    inputs = {k: torch.rand(2, 3, 64, 64)
+              for k in ('sup', 'unsup_teacher', 'unsup_student')}
+    samples = {'sup': [sample([[8., 8., 30., 28.]]) for _ in range(2)],
+               'unsup_teacher': [sample([]) for _ in range(2)],
+               'unsup_student': [sample([]) for _ in range(2)]}
+    return model, inputs, samples
+
+
+@pytest.mark.parametrize('build', [_csd, _focalmix, _mean_teacher],
+                         ids=['csd', 'focalmix', 'mean_teacher'])
+def test_baselines_train_under_bf16_autocast(build, monkeypatch):
+    """CSD, FocalMix and mmdet's mean teacher: a few steps with the
+    forward under CPU bf16 autocast (as ``AmpOptimWrapper`` runs it, bf16
+    standing in for a GPU's float16): finite losses, a float32 total and
+    finite weights.
+
+    The mean teacher's pseudo-labels go through mmcv's NMS, whose CPU
+    kernel takes float32 boxes and scores only (bf16 scores raise); its
+    CUDA kernel reads only the boxes, which RetinaNet's decoding returns in
+    float32 under float16 autocast (``exp`` is autocast to float32). The
+    CPU stand-in casts at that one call, as the GPU needs no cast.
+    """
+    import importlib
+    nms_module = importlib.import_module('mmcv.ops.nms')
+    cpu_nms = nms_module.ext_module.nms
+    monkeypatch.setattr(
+        nms_module.ext_module, 'nms',
+        lambda boxes, scores, **kw: cpu_nms(boxes.float(), scores.float(),
+                                            **kw))
+    torch.manual_seed(0)
+    model, inputs, samples = build()
+    model.train()
+    optim = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    for _ in range(2):
+        with bf16_autocast():
+            losses = model.loss(inputs, samples)
+            loss, _ = model.parse_losses(losses)
+        assert loss.dtype == torch.float32
+        assert torch.isfinite(loss) and loss > 0
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -354,8 +354,32 @@ def test_nrb_backward_keeps_no_noise_map():
     # the ReLU's; anything else is per-channel (gate, pooled input)
     assert noisy - plain < feature_map + 4096
     # autograd's addcmul would keep the noise map as well
-    block.add_noise = lambda t: _reference_add_noise(block, t,
-                                                     torch.randn_like(t))
+    block.add_noise = lambda t, *_: _reference_add_noise(
+        block, t, torch.randn_like(t))
     with_addcmul = _saved_bytes(
         torch.nn.Sequential(torch.nn.ReLU(), block, conv), x)
     assert with_addcmul - noisy > feature_map - 4096
+
+
+def test_spatial_std_matches_float64_std():
+    """The one-pass spread equals torch's two-pass std computed in float64,
+    also for channels whose mean is 100 times their spread, and is 0 for a
+    constant channel and a 1 x 1 map."""
+    from mmssmd.models.layers.noisy_residual_block import spatial_std
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4, 56, 48, generator=g).relu()
+    x[:, 1] = 100.0 + torch.randn(3, 56, 48, generator=g)  # mean 100 x std
+    x[:, 2] = 7.0  # constant
+    x[1, 3] *= 1e-3  # tiny features
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    got = spatial_std(x, mean)
+    want = x.double().flatten(2).std(dim=2)[..., None, None]
+    assert got.shape == (3, 4, 1, 1)
+    torch.testing.assert_close(got[:, [0, 3]].double(), want[:, [0, 3]],
+                               rtol=1e-4, atol=0)
+    # cancellation in float32 costs digits where the mean dwarfs the
+    # spread: still within 1% of the spread (1) at mean 100
+    assert (got[:, 1].double() - want[:, 1]).abs().max() < 1e-2
+    assert (got[:, 2] < 1e-3 * 7).all()
+    one = torch.randn(2, 3, 1, 1, generator=g)
+    assert torch.equal(spatial_std(one, one), torch.zeros(2, 3, 1, 1))

@@ -31,6 +31,10 @@ initialisation off, random weights), on synthetic batches of ``--batch``
   is built; CUDA: ``torch.cuda.max_memory_allocated``. Weights,
   gradients, Adam states and activations are all included.
 
+On the CPU the processes keep freed memory (``keep_freed_host_memory``,
+as ``tools/train.py`` does); ``--default-malloc`` measures glibc's
+defaults instead.
+
 ``--amp`` runs the forward passes under ``torch.autocast`` (float16 with a
 gradient scaler on CUDA, bfloat16 on CPU), as ``tools/train.py --amp``.
 
@@ -92,6 +96,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='torch CPU threads (default: torch default)')
     parser.add_argument('--amp', action='store_true',
                         help='forward passes under autocast')
+    parser.add_argument('--default-malloc', action='store_true',
+                        help="on the CPU, leave glibc's allocator as it is "
+                        '(default: keep freed memory, as tools/train.py)')
     parser.add_argument('--iap-tau', type=float, default=0.0)
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak memory processes')
@@ -165,7 +172,10 @@ def _setup(args: argparse.Namespace) -> None:
     from mmdet.utils import register_all_modules
 
     import mmssmd  # noqa: F401
+    from mmssmd.utils import keep_freed_host_memory
     register_all_modules()
+    if args.device == 'cpu' and not args.default_malloc:
+        keep_freed_host_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -399,11 +409,14 @@ def measure_memory(args: argparse.Namespace) -> Dict[str, float]:
 def report(args, t: Dict, mem: Optional[Dict]) -> Dict:
     """Print the ratios against their floors; returns them."""
     b = args.batch
+    malloc = 'glibc default' if args.default_malloc else 'freed memory kept'
     out = dict(device=args.device, amp=args.amp, batch=b, size=args.size,
-               rounds=args.rounds, times_s=t, peak_mb=mem)
+               rounds=args.rounds, times_s=t, peak_mb=mem,
+               host_malloc=malloc if args.device == 'cpu' else None)
     print(f'\ndevice {args.device}{" (amp)" if args.amp else ""}, '
           f'{args.size}x{args.size}, B = {b}, median of {args.rounds} '
-          f'rounds; IAP tau {args.iap_tau}')
+          f'rounds; IAP tau {args.iap_tau}'
+          + (f'; host allocator: {malloc}' if args.device == 'cpu' else ''))
     print(f'{"run":<10}{"images":>7}{"step s":>9}{"s / image":>11}'
           f'{"peak MB":>9}{"MB / image":>12}')
     images = dict(sup_B=b, sup_2B=2 * b, ssmd=2 * b, ssmd_iap=2 * b)

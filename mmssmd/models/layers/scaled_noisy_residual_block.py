@@ -1,7 +1,7 @@
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .noisy_residual_block import NoisyResidualBlock
+from .noisy_residual_block import NoisyResidualBlock, spatial_std
 
 
 @MODELS.register_module()
@@ -38,8 +38,7 @@ class ScaledNoisyResidualBlock(NoisyResidualBlock):
                  sigma: float = 0.1) -> None:
         super().__init__(channels, gamma=gamma, mu=mu, sigma=sigma)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training:
-            return x
-        spread = x.detach().flatten(2).std(dim=2)[..., None, None]
-        return self.add_noise(x, spread)
+    def noise_spread(self, x: Tensor, pooled: Tensor) -> Tensor:
+        """``std_hw(x)`` per image and channel, detached, [B, C, 1, 1]
+        (:func:`spatial_std`)."""
+        return spatial_std(x.detach(), pooled.detach())
